@@ -1,0 +1,493 @@
+//! [`BorrowTracker`]: the run-time record of which guest regions are lent out.
+//!
+//! Two ordered maps, both keyed by a region's start and both holding disjoint
+//! intervals, so that "does anything here overlap `[s, e)`?" is one
+//! predecessor lookup:
+//!
+//! - `exclusive`: every outstanding mut borrow, `start -> end`. Mut borrows
+//!   overlap nothing, so they are disjoint by construction.
+//! - `shared`: the union of all outstanding shared borrows, cut into disjoint
+//!   segments each carrying how many shared borrows cover it. Touching
+//!   segments always have different counts (they are merged otherwise), so
+//!   the segments are a function of the live borrows alone and number at most
+//!   twice the live shared borrows.
+//!
+//! A handle carries its region and the issuing tracker's identity, so
+//! releasing needs no slab, handles never run out, and a handle given to the
+//! wrong tracker is caught instead of releasing somebody else's borrow.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+use maps::Maps;
+
+use crate::lock::Lock;
+use crate::{BorrowHandle, GuestError, Region};
+
+/// Low bit of a handle's `raw` value: set for mut borrows.
+const MUT_BIT: u64 = 1;
+
+/// Source of tracker identities. 2^63 trackers would be needed to reuse one.
+static NEXT_TRACKER_ID: AtomicU64 = AtomicU64::new(1);
+
+/// An interval-based borrow tracker, embeddable in any [`GuestMemory`].
+///
+/// Overlapping shared borrows are allowed; a mut borrow overlaps no other
+/// borrow; a zero-length region conflicts with nothing (its borrow is granted
+/// and records nothing). Each operation costs `O(log n)` in the number of
+/// outstanding borrows, plus the number of shared segments a shared borrow
+/// spans when shared borrows overlap one another. With nothing borrowed an
+/// operation is a lock acquire, an emptiness test and a release.
+///
+/// All methods take `&self` and may be called from any thread.
+///
+/// [`GuestMemory`]: crate::GuestMemory
+///
+/// # Examples
+///
+/// ```
+/// use guest_memory::{BorrowTracker, GuestError, Region};
+///
+/// let t = BorrowTracker::new();
+/// let a = t.shared_borrow(Region::new(0, 8)).unwrap();
+/// let b = t.shared_borrow(Region::new(4, 8)).unwrap(); // shared borrows may overlap
+/// assert!(matches!(t.mut_borrow(Region::new(6, 1)), Err(GuestError::PtrBorrowed(_))));
+/// t.shared_unborrow(a);
+/// t.shared_unborrow(b);
+/// let m = t.mut_borrow(Region::new(6, 1)).unwrap();
+/// t.mut_unborrow(m);
+/// assert!(!t.has_outstanding_borrows());
+/// ```
+pub struct BorrowTracker {
+    id: u64,
+    maps: Lock<Maps>,
+}
+
+impl BorrowTracker {
+    /// A tracker with nothing borrowed.
+    pub fn new() -> Self {
+        BorrowTracker {
+            id: NEXT_TRACKER_ID.fetch_add(1, Ordering::Relaxed),
+            maps: Lock::new(Maps::default()),
+        }
+    }
+
+    /// Whether any borrow is outstanding.
+    pub fn has_outstanding_borrows(&self) -> bool {
+        !self.maps.lock().is_empty()
+    }
+
+    /// Whether an outstanding mut borrow overlaps `r`.
+    pub fn is_mut_borrowed(&self, r: Region) -> bool {
+        self.maps.lock().mut_overlaps(r)
+    }
+
+    /// Whether an outstanding shared borrow overlaps `r`.
+    pub fn is_shared_borrowed(&self, r: Region) -> bool {
+        self.maps.lock().shared_overlaps(r)
+    }
+
+    /// Records an exclusive borrow of `r`.
+    ///
+    /// # Errors
+    ///
+    /// [`GuestError::PtrBorrowed`] if any outstanding borrow overlaps `r`.
+    pub fn mut_borrow(&self, r: Region) -> Result<BorrowHandle, GuestError> {
+        let mut maps = self.maps.lock();
+        if maps.mut_overlaps(r) || maps.shared_overlaps(r) {
+            return Err(GuestError::PtrBorrowed(r));
+        }
+        maps.add_mut(r);
+        drop(maps);
+        Ok(self.handle(r, MUT_BIT))
+    }
+
+    /// Records a shared borrow of `r`.
+    ///
+    /// # Errors
+    ///
+    /// [`GuestError::PtrBorrowed`] if an outstanding mut borrow overlaps `r`.
+    pub fn shared_borrow(&self, r: Region) -> Result<BorrowHandle, GuestError> {
+        let mut maps = self.maps.lock();
+        if maps.mut_overlaps(r) {
+            return Err(GuestError::PtrBorrowed(r));
+        }
+        maps.add_shared(r);
+        drop(maps);
+        Ok(self.handle(r, 0))
+    }
+
+    /// Ends the mut borrow `h` stands for.
+    ///
+    /// # Panics
+    ///
+    /// If `h` was not issued by this tracker's [`mut_borrow`](Self::mut_borrow)
+    /// (it came from another tracker, or is a shared borrow's handle). Safe
+    /// code can only get there by mixing up two memories; the borrow is not
+    /// released, so nothing aliases.
+    pub fn mut_unborrow(&self, h: BorrowHandle) {
+        let r = self.check_handle(&h, MUT_BIT);
+        self.maps.lock().remove_mut(r);
+    }
+
+    /// Ends the shared borrow `h` stands for.
+    ///
+    /// # Panics
+    ///
+    /// If `h` was not issued by this tracker's
+    /// [`shared_borrow`](Self::shared_borrow), as for
+    /// [`mut_unborrow`](Self::mut_unborrow).
+    pub fn shared_unborrow(&self, h: BorrowHandle) {
+        let r = self.check_handle(&h, 0);
+        self.maps.lock().remove_shared(r);
+    }
+
+    /// Runs `f` while no mut borrow overlaps `r` and none can be taken: the
+    /// borrow check and the access `f` makes are one step.
+    ///
+    /// This is how a memory reads guest bytes without racing a
+    /// [`GuestSliceMut`](crate::GuestSliceMut) being taken on another thread.
+    /// `f` runs with the tracker locked: it must be short and must not call
+    /// back into this tracker (that would wait forever).
+    ///
+    /// # Errors
+    ///
+    /// [`GuestError::PtrBorrowed`] if a mut borrow overlaps `r`; `f` is not run.
+    #[inline]
+    pub fn with_read_access<R>(&self, r: Region, f: impl FnOnce() -> R) -> Result<R, GuestError> {
+        let maps = self.maps.lock();
+        if maps.mut_overlaps(r) {
+            return Err(GuestError::PtrBorrowed(r));
+        }
+        Ok(f())
+    }
+
+    /// Runs `f` while no borrow at all overlaps `r` and none can be taken, as
+    /// [`with_read_access`](Self::with_read_access) does for reads.
+    ///
+    /// # Errors
+    ///
+    /// [`GuestError::PtrBorrowed`] if any borrow overlaps `r`; `f` is not run.
+    #[inline]
+    pub fn with_write_access<R>(&self, r: Region, f: impl FnOnce() -> R) -> Result<R, GuestError> {
+        let maps = self.maps.lock();
+        if maps.mut_overlaps(r) || maps.shared_overlaps(r) {
+            return Err(GuestError::PtrBorrowed(r));
+        }
+        Ok(f())
+    }
+
+    /// One outstanding borrow's region, if any, seen through `&mut self`.
+    pub(crate) fn any_borrowed(&mut self) -> Option<Region> {
+        self.maps.get_mut().any()
+    }
+
+    fn handle(&self, r: Region, kind: u64) -> BorrowHandle {
+        // SAFETY: this tracker just recorded a borrow of `r` of this kind. The
+        // raw value names this tracker and the kind; `check_handle` accepts a
+        // handle only with both matching, and the maps release exactly the
+        // borrow of `r` (a mut borrow of `r` is unique; shared borrows of the
+        // same region are interchangeable). Handles are neither `Clone` nor
+        // constructible in safe code, so each is released at most once.
+        unsafe { BorrowHandle::new((self.id << 1) | kind, r) }
+    }
+
+    fn check_handle(&self, h: &BorrowHandle, kind: u64) -> Region {
+        let want = (self.id << 1) | kind;
+        if h.raw() != want {
+            let what = if h.raw() >> 1 != self.id {
+                "issued by another tracker"
+            } else if kind == MUT_BIT {
+                "a shared borrow's handle given to mut_unborrow"
+            } else {
+                "a mut borrow's handle given to shared_unborrow"
+            };
+            panic!("BorrowTracker: handle for {} was {what}", h.region());
+        }
+        h.region()
+    }
+}
+
+impl Default for BorrowTracker {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl core::fmt::Debug for BorrowTracker {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let maps = self.maps.lock();
+        f.debug_struct("BorrowTracker")
+            .field("mut_borrows", &maps.mut_count())
+            .field("shared_segments", &maps.shared_segment_count())
+            .finish()
+    }
+}
+
+/// The maps themselves, without locking; every method is `O(log n)` plus the
+/// segments walked.
+mod maps {
+    use std::collections::BTreeMap;
+
+    use crate::Region;
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    struct Segment {
+        end: u64,
+        count: u64,
+    }
+
+    #[derive(Default)]
+    pub(super) struct Maps {
+        exclusive: BTreeMap<u64, u64>,
+        shared: BTreeMap<u64, Segment>,
+    }
+
+    impl Maps {
+        #[inline]
+        pub(super) fn is_empty(&self) -> bool {
+            self.exclusive.is_empty() && self.shared.is_empty()
+        }
+
+        pub(super) fn mut_count(&self) -> usize {
+            self.exclusive.len()
+        }
+
+        pub(super) fn shared_segment_count(&self) -> usize {
+            self.shared.len()
+        }
+
+        pub(super) fn any(&self) -> Option<Region> {
+            let (&s, &e) = self
+                .exclusive
+                .first_key_value()
+                .or_else(|| self.shared.first_key_value().map(|(s, seg)| (s, &seg.end)))?;
+            Some(region(s, e))
+        }
+
+        #[inline]
+        pub(super) fn mut_overlaps(&self, r: Region) -> bool {
+            if self.exclusive.is_empty() || r.is_empty() {
+                return false;
+            }
+            match self.exclusive.range(..r.end()).next_back() {
+                Some((_, &end)) => end > u64::from(r.start),
+                None => false,
+            }
+        }
+
+        #[inline]
+        pub(super) fn shared_overlaps(&self, r: Region) -> bool {
+            if self.shared.is_empty() || r.is_empty() {
+                return false;
+            }
+            match self.shared.range(..r.end()).next_back() {
+                Some((_, seg)) => seg.end > u64::from(r.start),
+                None => false,
+            }
+        }
+
+        /// Records a mut borrow; the caller has checked it overlaps nothing.
+        pub(super) fn add_mut(&mut self, r: Region) {
+            if !r.is_empty() {
+                self.exclusive.insert(u64::from(r.start), r.end());
+            }
+        }
+
+        pub(super) fn remove_mut(&mut self, r: Region) {
+            if !r.is_empty() {
+                let end = self.exclusive.remove(&u64::from(r.start));
+                debug_assert_eq!(end, Some(r.end()), "released a mut borrow never recorded");
+            }
+        }
+
+        /// Adds one to the cover count over `r`.
+        pub(super) fn add_shared(&mut self, r: Region) {
+            if r.is_empty() {
+                return;
+            }
+            let (s, e) = (u64::from(r.start), r.end());
+            self.split_at(s);
+            self.split_at(e);
+            let mut cursor = s;
+            while cursor < e {
+                let next = self.shared.range_mut(cursor..e).next();
+                match next {
+                    Some((&start, seg)) if start == cursor => {
+                        seg.count += 1;
+                        cursor = seg.end;
+                    }
+                    Some((&start, _)) => {
+                        self.shared.insert(
+                            cursor,
+                            Segment {
+                                end: start,
+                                count: 1,
+                            },
+                        );
+                        cursor = start;
+                    }
+                    None => {
+                        self.shared.insert(cursor, Segment { end: e, count: 1 });
+                        cursor = e;
+                    }
+                }
+            }
+            self.merge_at(s);
+            self.merge_at(e);
+        }
+
+        /// Takes one from the cover count over `r`, dropping segments at zero.
+        pub(super) fn remove_shared(&mut self, r: Region) {
+            if r.is_empty() {
+                return;
+            }
+            let (s, e) = (u64::from(r.start), r.end());
+            self.split_at(s);
+            self.split_at(e);
+            let mut cursor = s;
+            while cursor < e {
+                let Some((&start, seg)) = self.shared.range_mut(cursor..e).next() else {
+                    debug_assert!(false, "released a shared borrow never recorded");
+                    break;
+                };
+                debug_assert_eq!(start, cursor, "released a shared borrow never recorded");
+                cursor = seg.end;
+                seg.count -= 1;
+                if seg.count == 0 {
+                    self.shared.remove(&start);
+                }
+            }
+            self.merge_at(s);
+            self.merge_at(e);
+        }
+
+        /// Makes `p` a segment boundary if it falls strictly inside one.
+        fn split_at(&mut self, p: u64) {
+            if let Some((_, seg)) = self.shared.range_mut(..p).next_back()
+                && seg.end > p
+            {
+                let tail = Segment {
+                    end: seg.end,
+                    count: seg.count,
+                };
+                seg.end = p;
+                self.shared.insert(p, tail);
+            }
+        }
+
+        /// Joins the segments ending and starting at `p` if their counts match.
+        fn merge_at(&mut self, p: u64) {
+            let Some(right) = self.shared.get(&p).copied() else {
+                return;
+            };
+            if let Some((_, left)) = self.shared.range_mut(..p).next_back()
+                && left.end == p
+                && left.count == right.count
+            {
+                left.end = right.end;
+                self.shared.remove(&p);
+            }
+        }
+
+        #[cfg(test)]
+        pub(super) fn segments(&self) -> Vec<(u64, u64, u64)> {
+            self.shared
+                .iter()
+                .map(|(&s, seg)| (s, seg.end, seg.count))
+                .collect()
+        }
+    }
+
+    /// A region from map bounds, which always came from a `Region`.
+    fn region(start: u64, end: u64) -> Region {
+        let start32 = u32::try_from(start).unwrap_or(u32::MAX);
+        let len = u32::try_from(end - start).unwrap_or(u32::MAX);
+        Region::new(start32, len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segments(t: &BorrowTracker) -> Vec<(u64, u64, u64)> {
+        t.maps.lock().segments()
+    }
+
+    #[test]
+    fn shared_segments_stay_canonical() {
+        let t = BorrowTracker::new();
+        let a = t.shared_borrow(Region::new(0, 10)).unwrap();
+        let b = t.shared_borrow(Region::new(5, 10)).unwrap();
+        assert_eq!(segments(&t), [(0, 5, 1), (5, 10, 2), (10, 15, 1)]);
+        let c = t.shared_borrow(Region::new(0, 5)).unwrap();
+        assert_eq!(segments(&t), [(0, 10, 2), (10, 15, 1)]);
+        t.shared_unborrow(a);
+        assert_eq!(segments(&t), [(0, 15, 1)]);
+        t.shared_unborrow(c);
+        t.shared_unborrow(b);
+        assert!(segments(&t).is_empty());
+        assert!(!t.has_outstanding_borrows());
+    }
+
+    #[test]
+    fn short_borrows_inside_a_long_one_leave_no_splits() {
+        let t = BorrowTracker::new();
+        let long = t.shared_borrow(Region::new(0, 1000)).unwrap();
+        for i in 0..100 {
+            let h = t.shared_borrow(Region::new(i * 7, 3)).unwrap();
+            t.shared_unborrow(h);
+        }
+        assert_eq!(segments(&t), [(0, 1000, 1)]);
+        t.shared_unborrow(long);
+    }
+
+    #[test]
+    fn zero_length_regions_conflict_with_nothing() {
+        let t = BorrowTracker::new();
+        let m = t.mut_borrow(Region::new(0, 16)).unwrap();
+        let z1 = t.mut_borrow(Region::new(4, 0)).unwrap();
+        let z2 = t.shared_borrow(Region::new(4, 0)).unwrap();
+        assert!(!t.is_mut_borrowed(Region::new(4, 0)));
+        t.mut_unborrow(z1);
+        t.shared_unborrow(z2);
+        t.mut_unborrow(m);
+        assert!(!t.has_outstanding_borrows());
+    }
+
+    #[test]
+    fn regions_at_the_top_of_the_address_space() {
+        let t = BorrowTracker::new();
+        let a = t.mut_borrow(Region::new(u32::MAX, u32::MAX)).unwrap();
+        assert!(t.is_mut_borrowed(Region::new(u32::MAX, 1)));
+        assert!(!t.is_mut_borrowed(Region::new(u32::MAX - 1, 1)));
+        assert!(t.shared_borrow(Region::new(u32::MAX - 1, 2)).is_err());
+        t.mut_unborrow(a);
+    }
+
+    #[test]
+    #[should_panic(expected = "issued by another tracker")]
+    fn a_handle_from_another_tracker_is_refused() {
+        let t1 = BorrowTracker::new();
+        let t2 = BorrowTracker::new();
+        let _mine = t2.mut_borrow(Region::new(0, 4)).unwrap();
+        let theirs = t1.mut_borrow(Region::new(0, 4)).unwrap();
+        t2.mut_unborrow(theirs);
+    }
+
+    #[test]
+    #[should_panic(expected = "given to mut_unborrow")]
+    fn a_shared_handle_cannot_end_a_mut_borrow() {
+        let t = BorrowTracker::new();
+        let s = t.shared_borrow(Region::new(0, 4)).unwrap();
+        t.mut_unborrow(s);
+    }
+
+    #[test]
+    fn any_borrowed_names_a_live_borrow() {
+        let mut t = BorrowTracker::new();
+        assert_eq!(t.any_borrowed(), None);
+        let h = t.shared_borrow(Region::new(8, 4)).unwrap();
+        assert_eq!(t.any_borrowed(), Some(Region::new(8, 4)));
+        t.shared_unborrow(h);
+    }
+}

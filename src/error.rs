@@ -1,0 +1,105 @@
+//! [`GuestError`]: everything that can be wrong with a guest-supplied value.
+
+use crate::Region;
+
+/// An error caused by a value the guest supplied: a pointer, a length, a
+/// discriminant, some bytes.
+///
+/// Every guest-controlled value that the crate cannot accept becomes one of
+/// these, never a panic. Messages say what was wrong and, where the variant
+/// carries one, the guest region involved.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GuestError {
+    /// A flags value had bits set that the flags type does not define.
+    #[error("invalid flag value for {0}")]
+    InvalidFlagValue(&'static str),
+    /// An enum discriminant did not name any variant.
+    #[error("invalid enum value for {0}")]
+    InvalidEnumValue(&'static str),
+    /// Pointer arithmetic (offset plus length, element count times element
+    /// size) does not fit in the 32-bit guest address space.
+    #[error("pointer arithmetic overflows the 32-bit guest address space")]
+    PtrOverflow,
+    /// The region does not lie inside guest memory.
+    #[error("pointer out of bounds: {0}")]
+    PtrOutOfBounds(Region),
+    /// The region's guest offset is not a multiple of the alignment.
+    #[error("pointer not aligned to {1}: {0}")]
+    PtrNotAligned(Region, u32),
+    /// The region overlaps an outstanding borrow that conflicts with the
+    /// access.
+    #[error("pointer borrowed: {0}")]
+    PtrBorrowed(Region),
+    /// A copy between two slices of different lengths.
+    #[error("slice lengths differ")]
+    SliceLengthsDiffer,
+    /// An error raised inside a host function, with where it happened.
+    #[error("in function {modulename}::{funcname} at {location}: {err}")]
+    InFunc {
+        /// The module the host function belongs to.
+        modulename: &'static str,
+        /// The host function's name.
+        funcname: &'static str,
+        /// Where in the function, for example the argument being decoded.
+        location: &'static str,
+        /// The underlying error.
+        #[source]
+        err: Box<GuestError>,
+    },
+    /// An error in one field of a guest record.
+    #[error("in data field {typename}.{field}: {err}")]
+    InDataField {
+        /// The record type's name.
+        typename: String,
+        /// The field's name.
+        field: &'static str,
+        /// The underlying error.
+        #[source]
+        err: Box<GuestError>,
+    },
+    /// Bytes that had to be a string were not valid UTF-8.
+    #[error("invalid UTF-8 in guest string: {0}")]
+    InvalidUtf8(#[from] core::str::Utf8Error),
+    /// A guest integer did not fit the host integer type it was converted to
+    /// (produced by `?` on `TryFrom` conversions in host code).
+    #[error("integer conversion failed: {0}")]
+    TryFromIntError(#[from] core::num::TryFromIntError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_region() {
+        let e = GuestError::PtrOutOfBounds(Region::new(0x20, 8));
+        assert_eq!(
+            e.to_string(),
+            "pointer out of bounds: offset 0x20, length 8"
+        );
+        let e = GuestError::PtrNotAligned(Region::new(0x21, 4), 4);
+        assert_eq!(
+            e.to_string(),
+            "pointer not aligned to 4: offset 0x21, length 4"
+        );
+        let e = GuestError::PtrBorrowed(Region::new(0, 1));
+        assert_eq!(e.to_string(), "pointer borrowed: offset 0x0, length 1");
+    }
+
+    #[test]
+    fn context_wraps_and_chains() {
+        let e = GuestError::InFunc {
+            modulename: "wasi",
+            funcname: "fd_write",
+            location: "iovs",
+            err: Box::new(GuestError::PtrOverflow),
+        };
+        assert!(
+            e.to_string()
+                .starts_with("in function wasi::fd_write at iovs: ")
+        );
+        let source = std::error::Error::source(&e).expect("has a source");
+        assert!(source.to_string().contains("overflows"));
+    }
+}

@@ -1,0 +1,357 @@
+//! [`GuestType`]: how values are laid out in guest memory.
+
+use crate::memory::read_into;
+use crate::ptr::{array_bytes, check_align};
+use crate::raw;
+use crate::{GuestError, GuestMemory, GuestPtr, OwnedMemory, Region};
+
+/// A type that can be read from and written to guest memory.
+///
+/// Guest memory is little-endian on every host; the implementations here
+/// convert on big-endian hosts. The layout follows the wasm32 C ABI: a value
+/// takes `guest_size()` bytes at an offset that is a multiple of
+/// `guest_align()`.
+///
+/// Implemented for `u8`–`u64`, `i8`–`i64`, `f32`, `f64`, guest pointers
+/// (`GuestPtr<T>` is one `u32`; `GuestPtr<[T]>` and `GuestPtr<str>` are an
+/// offset and a length, two `u32`s) and arrays `[T; N]`; the
+/// [`guest_struct!`](crate::guest_struct) family of macros implements it for
+/// declared records.
+pub trait GuestType<'a>: Sized {
+    /// Size in guest memory, in bytes.
+    fn guest_size() -> u32;
+
+    /// Alignment in guest memory, in bytes.
+    fn guest_align() -> usize;
+
+    /// Reads a value.
+    ///
+    /// # Errors
+    ///
+    /// Any [`GuestError`] about the pointer, or the type's own validation.
+    fn read(ptr: &GuestPtr<'a, Self>) -> Result<Self, GuestError>;
+
+    /// Writes a value. Implementations must change nothing when they fail.
+    ///
+    /// # Errors
+    ///
+    /// Any [`GuestError`] about the pointer.
+    fn write(ptr: &GuestPtr<'_, Self>, val: Self) -> Result<(), GuestError>;
+
+    /// Reads `ptr.len()` consecutive values.
+    ///
+    /// The provided version checks the whole region, then reads element by
+    /// element; plain numbers override it with one bulk copy.
+    ///
+    /// # Errors
+    ///
+    /// As [`GuestPtr::region`], then as [`read`](Self::read) for the first
+    /// element that fails.
+    fn read_slice(ptr: &GuestPtr<'a, [Self]>) -> Result<Vec<Self>, GuestError> {
+        // Check the region before allocating: the length is the guest's.
+        ptr.region()?;
+        ptr.iter().map(|p| p?.read()).collect()
+    }
+
+    /// Writes `src` to consecutive values; the caller has checked the lengths
+    /// match. A failed write changes nothing.
+    ///
+    /// The provided version encodes every element into a scratch buffer with
+    /// [`write`](Self::write) and then copies the buffer in one step; plain
+    /// numbers override it with one bulk copy.
+    ///
+    /// # Errors
+    ///
+    /// As [`GuestPtr::region`], plus [`GuestError::PtrBorrowed`].
+    fn write_slice(ptr: &GuestPtr<'_, [Self]>, src: &[Self]) -> Result<(), GuestError>
+    where
+        Self: Copy,
+    {
+        write_encoded(ptr.mem(), ptr.offset_base(), src.iter().copied())
+    }
+}
+
+/// A [`GuestType`] whose guest representation is its host representation.
+///
+/// Only these get zero-copy slices ([`GuestPtr::as_slice`]). The multi-byte
+/// numbers are transparent only on little-endian hosts; `u8` and `i8`
+/// everywhere.
+///
+/// # Safety
+///
+/// `size_of::<Self>() == guest_size()`, the type has no padding, every bit
+/// pattern of that size is a valid `Self`, and the bytes of a value in guest
+/// memory, read as a host `Self` in place, are the value
+/// [`GuestType::read`] would return. (Host alignment is checked separately,
+/// at run time.)
+///
+/// ```compile_fail
+/// fn transparent<'a, T: guest_memory::GuestTypeTransparent<'a>>() {}
+/// transparent::<bool>(); // not every bit pattern is a bool
+/// ```
+///
+/// ```compile_fail
+/// fn transparent<'a, T: guest_memory::GuestTypeTransparent<'a>>() {}
+/// transparent::<usize>(); // its size depends on the host
+/// ```
+pub unsafe trait GuestTypeTransparent<'a>: GuestType<'a> {}
+
+/// A result type for host functions in the errno style: a value meaning
+/// "no error".
+pub trait GuestErrorType {
+    /// The value that means success.
+    fn success() -> Self;
+}
+
+/// Encodes `vals` with [`GuestType::write`] into a scratch memory and copies
+/// the scratch into `mem` at `offset` in one step, so that either every
+/// element is written or, on any error, nothing is.
+///
+/// # Errors
+///
+/// [`GuestError::PtrOverflow`], [`GuestError::PtrNotAligned`],
+/// [`GuestError::PtrOutOfBounds`] for the destination, checked before any
+/// work; [`GuestError::PtrBorrowed`]; an element's own error.
+pub(crate) fn write_encoded<'a, T: GuestType<'a>>(
+    mem: &dyn GuestMemory,
+    offset: u32,
+    vals: impl ExactSizeIterator<Item = T>,
+) -> Result<(), GuestError> {
+    let size = T::guest_size();
+    let count = u32::try_from(vals.len()).map_err(|_| GuestError::PtrOverflow)?;
+    let (r, _) = array_bytes(mem, offset, count, size, T::guest_align())?;
+    let mut scratch = OwnedMemory::new(r.len as usize);
+    for (i, v) in (0..count).zip(vals) {
+        // In range: `i * size < r.len`, which was checked to fit in a `u32`.
+        T::write(&GuestPtr::new(&scratch, i * size), v)?;
+    }
+    mem.write_bytes(offset, scratch.as_bytes_mut())
+}
+
+/// Reads `N` bytes at a pointer after checking its guest alignment.
+#[inline]
+fn read_le<const N: usize>(
+    mem: &dyn GuestMemory,
+    offset: u32,
+    align: usize,
+) -> Result<[u8; N], GuestError> {
+    check_align(Region::new(offset, N as u32), align)?;
+    let mut buf = [0u8; N];
+    read_into(mem, offset, &mut buf)?;
+    Ok(buf)
+}
+
+/// Writes `N` bytes at a pointer after checking its guest alignment.
+#[inline]
+fn write_le<const N: usize>(
+    mem: &dyn GuestMemory,
+    offset: u32,
+    align: usize,
+    bytes: [u8; N],
+) -> Result<(), GuestError> {
+    check_align(Region::new(offset, N as u32), align)?;
+    mem.write_bytes(offset, &bytes)
+}
+
+macro_rules! primitives {
+    ($($ty:ident $size:literal),* $(,)?) => {$(
+        impl<'a> GuestType<'a> for $ty {
+            #[inline]
+            fn guest_size() -> u32 {
+                $size
+            }
+            #[inline]
+            fn guest_align() -> usize {
+                $size
+            }
+            #[inline]
+            fn read(ptr: &GuestPtr<'a, Self>) -> Result<Self, GuestError> {
+                read_le::<$size>(ptr.mem(), ptr.offset(), $size).map($ty::from_le_bytes)
+            }
+            #[inline]
+            fn write(ptr: &GuestPtr<'_, Self>, val: Self) -> Result<(), GuestError> {
+                write_le::<$size>(ptr.mem(), ptr.offset(), $size, val.to_le_bytes())
+            }
+            fn read_slice(ptr: &GuestPtr<'a, [Self]>) -> Result<Vec<Self>, GuestError> {
+                let r = ptr.region()?;
+                let mut out = Vec::<$ty>::with_capacity(r.len as usize / $size);
+                ptr.mem().read_bytes(r.start, raw::spare_bytes(&mut out, ptr.len() as usize))?;
+                // SAFETY: `read_bytes` succeeded, so it initialized all
+                // `len * size_of` spare bytes (trait rule 6), and every bit
+                // pattern is a valid number.
+                unsafe { out.set_len(ptr.len() as usize) };
+                if cfg!(target_endian = "big") {
+                    for v in &mut out {
+                        *v = $ty::from_le_bytes(v.to_ne_bytes());
+                    }
+                }
+                Ok(out)
+            }
+            fn write_slice(ptr: &GuestPtr<'_, [Self]>, src: &[Self]) -> Result<(), GuestError> {
+                let r = ptr.region()?;
+                if cfg!(target_endian = "little") {
+                    ptr.mem().write_bytes(r.start, raw::as_bytes(src))
+                } else {
+                    let bytes: Vec<u8> = src.iter().flat_map(|v| v.to_le_bytes()).collect();
+                    ptr.mem().write_bytes(r.start, &bytes)
+                }
+            }
+        }
+    )*};
+}
+
+primitives!(u8 1, i8 1, u16 2, i16 2, u32 4, i32 4, u64 8, i64 8, f32 4, f64 8);
+
+// SAFETY: one byte, no padding, every bit pattern valid, no byte order.
+unsafe impl GuestTypeTransparent<'_> for u8 {}
+// SAFETY: as for `u8`.
+unsafe impl GuestTypeTransparent<'_> for i8 {}
+
+macro_rules! transparent_on_little_endian {
+    ($($ty:ident),*) => {$(
+        // SAFETY: a plain number: its size is its guest size, it has no
+        // padding, every bit pattern is valid, and on a little-endian host its
+        // in-memory bytes are the guest's little-endian encoding.
+        #[cfg(target_endian = "little")]
+        unsafe impl GuestTypeTransparent<'_> for $ty {}
+    )*};
+}
+
+transparent_on_little_endian!(u16, i16, u32, i32, u64, i64, f32, f64);
+
+impl<'a, T> GuestType<'a> for GuestPtr<'a, T> {
+    #[inline]
+    fn guest_size() -> u32 {
+        4
+    }
+    #[inline]
+    fn guest_align() -> usize {
+        4
+    }
+    #[inline]
+    fn read(ptr: &GuestPtr<'a, Self>) -> Result<Self, GuestError> {
+        let offset = ptr.cast::<u32>().read()?;
+        Ok(GuestPtr::new(ptr.mem(), offset))
+    }
+    #[inline]
+    fn write(ptr: &GuestPtr<'_, Self>, val: Self) -> Result<(), GuestError> {
+        ptr.cast::<u32>().write(val.offset())
+    }
+}
+
+/// Reads the `(offset, length)` pair of a slice or string pointer.
+fn read_pair(mem: &dyn GuestMemory, offset: u32) -> Result<(u32, u32), GuestError> {
+    let b = read_le::<8>(mem, offset, 4)?;
+    let [a0, a1, a2, a3, b0, b1, b2, b3] = b;
+    Ok((
+        u32::from_le_bytes([a0, a1, a2, a3]),
+        u32::from_le_bytes([b0, b1, b2, b3]),
+    ))
+}
+
+/// Writes the `(offset, length)` pair of a slice or string pointer.
+fn write_pair(
+    mem: &dyn GuestMemory,
+    offset: u32,
+    (base, len): (u32, u32),
+) -> Result<(), GuestError> {
+    let mut b = [0u8; 8];
+    b[..4].copy_from_slice(&base.to_le_bytes());
+    b[4..].copy_from_slice(&len.to_le_bytes());
+    write_le::<8>(mem, offset, 4, b)
+}
+
+impl<'a, T> GuestType<'a> for GuestPtr<'a, [T]> {
+    #[inline]
+    fn guest_size() -> u32 {
+        8
+    }
+    #[inline]
+    fn guest_align() -> usize {
+        4
+    }
+    fn read(ptr: &GuestPtr<'a, Self>) -> Result<Self, GuestError> {
+        Ok(GuestPtr::new(
+            ptr.mem(),
+            read_pair(ptr.mem(), ptr.offset())?,
+        ))
+    }
+    fn write(ptr: &GuestPtr<'_, Self>, val: Self) -> Result<(), GuestError> {
+        write_pair(ptr.mem(), ptr.offset(), val.offset())
+    }
+}
+
+impl<'a> GuestType<'a> for GuestPtr<'a, str> {
+    #[inline]
+    fn guest_size() -> u32 {
+        8
+    }
+    #[inline]
+    fn guest_align() -> usize {
+        4
+    }
+    fn read(ptr: &GuestPtr<'a, Self>) -> Result<Self, GuestError> {
+        Ok(GuestPtr::new(
+            ptr.mem(),
+            read_pair(ptr.mem(), ptr.offset())?,
+        ))
+    }
+    fn write(ptr: &GuestPtr<'_, Self>, val: Self) -> Result<(), GuestError> {
+        write_pair(ptr.mem(), ptr.offset(), val.offset())
+    }
+}
+
+impl<'a, T: GuestType<'a>, const N: usize> GuestType<'a> for [T; N] {
+    /// `N` times the element's size; saturates at `u32::MAX` (no such array
+    /// fits in guest memory, so every access then fails its bounds check).
+    fn guest_size() -> u32 {
+        u32::try_from(N)
+            .ok()
+            .and_then(|n| n.checked_mul(T::guest_size()))
+            .unwrap_or(u32::MAX)
+    }
+    fn guest_align() -> usize {
+        T::guest_align()
+    }
+    fn read(ptr: &GuestPtr<'a, Self>) -> Result<Self, GuestError> {
+        let n = u32::try_from(N).map_err(|_| GuestError::PtrOverflow)?;
+        let v = T::read_slice(&ptr.cast::<T>().as_array(n))?;
+        // `read_slice` returns exactly `n` elements on success.
+        v.try_into().map_err(|_| GuestError::SliceLengthsDiffer)
+    }
+    fn write(ptr: &GuestPtr<'_, Self>, val: Self) -> Result<(), GuestError> {
+        write_encoded(ptr.mem(), ptr.offset(), val.into_iter())
+    }
+}
+
+// SAFETY: array elements are contiguous without padding, so the array has
+// no padding, every bit pattern of it is valid, and its bytes in place are its
+// elements' bytes in place. Its size is `N` times the element's, which is
+// `guest_size()` unless that saturated at `u32::MAX`; the views check
+// `size_of::<T>() == guest_size()` before making any reference, so such an
+// array is never viewed in place.
+unsafe impl<'a, T: GuestTypeTransparent<'a>, const N: usize> GuestTypeTransparent<'a> for [T; N] {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_alignments_follow_wasm32() {
+        assert_eq!((u8::guest_size(), u8::guest_align()), (1, 1));
+        assert_eq!((i16::guest_size(), i16::guest_align()), (2, 2));
+        assert_eq!((f64::guest_size(), f64::guest_align()), (8, 8));
+        assert_eq!(
+            (
+                <GuestPtr<'_, u64>>::guest_size(),
+                <GuestPtr<'_, u64>>::guest_align()
+            ),
+            (4, 4)
+        );
+        assert_eq!(<GuestPtr<'_, [u64]>>::guest_size(), 8);
+        assert_eq!(<GuestPtr<'_, str>>::guest_align(), 4);
+        assert_eq!(<[u16; 3]>::guest_size(), 6);
+        assert_eq!(<[u16; 3]>::guest_align(), 2);
+        assert_eq!(<[u64; 0x2000_0000]>::guest_size(), u32::MAX);
+    }
+}

@@ -1,0 +1,89 @@
+//! Safe access to a WebAssembly guest's linear memory from host code.
+//!
+//! A guest hands its host functions plain `u32` offsets and lengths. This
+//! crate turns them into typed pointers ([`GuestPtr`]) whose every use is
+//! checked — bounds, alignment of the guest offset, arithmetic overflow, and
+//! outstanding borrows — and into zero-copy `&[T]` / `&str` views where that
+//! is sound, or copies where it is not (shared memory). A bad guest value is
+//! a [`GuestError`], never a panic and never undefined behaviour.
+//!
+//! # The safety model
+//!
+//! A [`GuestMemory`] is the guest's bytes plus a run-time borrow tracker. A
+//! zero-copy view ([`GuestSlice`], [`GuestSliceMut`], [`GuestStr`],
+//! [`GuestStrMut`]) holds a borrow of its region for as long as it lives:
+//! overlapping shared borrows are fine, a mut borrow overlaps nothing. So a
+//! host can hold several disjoint `&mut [u8]` into one memory at once — every
+//! iovec of an `fd_read` — which a compile-time `&mut [u8]` over the whole
+//! memory cannot. The [`BorrowTracker`] answers in `O(log n)` in the number of
+//! outstanding borrows, and with nothing borrowed costs a lock acquire and
+//! release.
+//!
+//! Memories are `Sync`. Each primitive read or write checks the borrows and
+//! copies as one step ([`GuestMemory::read_bytes`]), so it cannot race a view
+//! taken on another thread. Shared memories ([`SharedSliceMemory`]) get no
+//! views at all and only atomic accesses.
+//!
+//! # Example: a host function reading an iovec array
+//!
+//! ```
+//! use guest_memory::{GuestError, GuestMemory, GuestPtr, OwnedMemory};
+//!
+//! /// Total length of the buffers a guest names in an array of
+//! /// `{ buf: u32, buf_len: u32 }` records.
+//! fn total_len(mem: &dyn GuestMemory, iovs: u32, count: u32) -> Result<u32, GuestError> {
+//!     let iovs = GuestPtr::<[[u32; 2]]>::new(mem, (iovs, count));
+//!     let mut total = 0u32;
+//!     for iov in iovs.iter() {
+//!         let [buf, len] = iov?.read()?;
+//!         let bytes = GuestPtr::<[u8]>::new(mem, (buf, len)).as_slice()?.expect("not shared");
+//!         total = total.checked_add(u32::try_from(bytes.len())?).ok_or(GuestError::PtrOverflow)?;
+//!     }
+//!     Ok(total)
+//! }
+//!
+//! let mem = OwnedMemory::new(1024);
+//! mem.ptr::<[[u32; 2]]>((0, 2)).copy_from_slice(&[[100, 5], [200, 7]])?;
+//! assert_eq!(total_len(&mem, 0, 2)?, 12);
+//! assert!(matches!(total_len(&mem, 1020, 2), Err(GuestError::PtrOutOfBounds(_))));
+//! # Ok::<(), GuestError>(())
+//! ```
+//!
+//! # Where to start
+//!
+//! - [`OwnedMemory`], [`SliceMemory`] (over an engine's `&mut [u8]`) and
+//!   [`SharedSliceMemory`] are ready to use; [`GuestMemory::ptr`] makes a
+//!   pointer.
+//! - [`GuestPtr`] reads, writes, offsets, slices and views.
+//! - [`GuestType`] says how a type is laid out in guest memory.
+#![deny(unsafe_op_in_unsafe_fn, missing_docs, missing_debug_implementations)]
+#![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
+#![doc(test(attr(deny(warnings))))]
+
+// Guest offsets are `u32`; on these hosts `u32 as usize` never truncates.
+#[cfg(not(any(target_pointer_width = "32", target_pointer_width = "64")))]
+compile_error!("guest-memory needs a 32- or 64-bit host");
+
+mod borrow;
+mod error;
+mod guest_type;
+mod handle;
+mod lock;
+mod memories;
+mod memory;
+mod ptr;
+mod raw;
+mod region;
+mod slice;
+mod str;
+
+pub use borrow::BorrowTracker;
+pub use error::GuestError;
+pub use guest_type::{GuestErrorType, GuestType, GuestTypeTransparent};
+pub use handle::BorrowHandle;
+pub use memories::{OwnedMemory, SharedSliceMemory, SliceMemory};
+pub use memory::GuestMemory;
+pub use ptr::{GuestPtr, Pointee};
+pub use region::Region;
+pub use slice::{GuestCow, GuestSlice, GuestSliceMut, UnsafeGuestSlice};
+pub use str::{GuestStr, GuestStrCow, GuestStrMut};

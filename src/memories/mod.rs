@@ -1,0 +1,150 @@
+//! Ready-made memories, so that no host has to `unsafe impl GuestMemory`.
+//!
+//! Each embeds a [`BorrowTracker`] and does its primitive accesses and copies
+//! under the tracker's lock: the borrow check and the copy are one step, and
+//! two plain accesses never fail against each other.
+
+mod owned;
+mod shared;
+mod slice;
+
+pub use owned::OwnedMemory;
+pub use shared::SharedSliceMemory;
+pub use slice::SliceMemory;
+
+use core::cell::UnsafeCell;
+use core::mem::MaybeUninit;
+
+use crate::memory::{guest_bytes, region_for};
+use crate::raw;
+use crate::{BorrowTracker, GuestError};
+
+/// `read_bytes` for a memory whose bytes are reached only through `tracker`'s
+/// views and these two functions (the invariant each memory type keeps).
+#[inline]
+fn tracked_read(
+    tracker: &BorrowTracker,
+    base: &[UnsafeCell<u8>],
+    shared: bool,
+    offset: u32,
+    dst: &mut [MaybeUninit<u8>],
+) -> Result<(), GuestError> {
+    let r = region_for(offset, dst.len())?;
+    let src = guest_bytes(base, r)?;
+    tracker.with_read_access(r, || {
+        if shared {
+            // SAFETY: on a shared memory every access, the crate's and the
+            // guest's, is atomic (`SharedSliceMemory::new`'s contract), and so
+            // is this copy.
+            unsafe { raw::atomic_copy_out(src, dst) }
+        } else {
+            // SAFETY: the memory's bytes are written only through a
+            // `GuestSliceMut` (which needs a mut borrow) or `tracked_write`
+            // (which needs the tracker's lock). The lock is held for this
+            // whole copy and no mut borrow overlaps `r`, so neither can touch
+            // these bytes meanwhile, and no `&mut` to them exists.
+            unsafe { raw::copy_out(src, dst) }
+        }
+    })
+}
+
+/// `write_bytes` for the same memories as [`tracked_read`].
+#[inline]
+fn tracked_write(
+    tracker: &BorrowTracker,
+    base: &[UnsafeCell<u8>],
+    shared: bool,
+    offset: u32,
+    src: &[u8],
+) -> Result<(), GuestError> {
+    let r = region_for(offset, src.len())?;
+    let dst = guest_bytes(base, r)?;
+    tracker.with_write_access(r, || {
+        if shared {
+            // SAFETY: as in `tracked_read`: all accesses are atomic.
+            unsafe { raw::atomic_copy_in(dst, src) }
+        } else {
+            // SAFETY: the bytes are read or written only through views (which
+            // need a borrow) or `tracked_read` / `tracked_write` (which need
+            // the lock). The lock is held and no borrow overlaps `r`, so
+            // nothing else reads or writes these bytes during the copy and no
+            // reference to them exists.
+            unsafe { raw::copy_in(dst, src) }
+        }
+    })
+}
+
+/// Implements `GuestMemory` for a type with a `tracker: BorrowTracker` field
+/// and a `fn cells(&self) -> &[UnsafeCell<u8>]` method.
+macro_rules! tracked_memory {
+    ($ty:ty, shared = $shared:expr) => {
+        // SAFETY: rule 1: `cells()` is the whole memory and stays valid while
+        // `&self` is borrowed (each type's own invariant, stated on it). Rule
+        // 2: the type owns its tracker, and its bytes are reachable only
+        // through this impl while `self` is borrowed. Rule 3: every borrow
+        // method forwards to the `BorrowTracker`, which is exact. Rule 4: the
+        // bytes are reached only through views holding borrows and through
+        // `tracked_read` / `tracked_write`, which check under the tracker's
+        // lock. Rule 5: `is_shared_memory` is the type's own promise. Rule 6:
+        // `tracked_read` / `tracked_write` check bounds and borrows and copy
+        // under one lock acquisition, and a successful copy fills `dst`.
+        unsafe impl $crate::GuestMemory for $ty {
+            #[inline]
+            fn base(&self) -> &[core::cell::UnsafeCell<u8>] {
+                self.cells()
+            }
+            #[inline]
+            fn has_outstanding_borrows(&self) -> bool {
+                self.tracker.has_outstanding_borrows()
+            }
+            #[inline]
+            fn is_mut_borrowed(&self, r: $crate::Region) -> bool {
+                self.tracker.is_mut_borrowed(r)
+            }
+            #[inline]
+            fn is_shared_borrowed(&self, r: $crate::Region) -> bool {
+                self.tracker.is_shared_borrowed(r)
+            }
+            #[inline]
+            fn mut_borrow(
+                &self,
+                r: $crate::Region,
+            ) -> Result<$crate::BorrowHandle, $crate::GuestError> {
+                self.tracker.mut_borrow(r)
+            }
+            #[inline]
+            fn shared_borrow(
+                &self,
+                r: $crate::Region,
+            ) -> Result<$crate::BorrowHandle, $crate::GuestError> {
+                self.tracker.shared_borrow(r)
+            }
+            #[inline]
+            fn mut_unborrow(&self, h: $crate::BorrowHandle) {
+                self.tracker.mut_unborrow(h)
+            }
+            #[inline]
+            fn shared_unborrow(&self, h: $crate::BorrowHandle) {
+                self.tracker.shared_unborrow(h)
+            }
+            #[inline]
+            fn is_shared_memory(&self) -> bool {
+                $shared
+            }
+            #[inline]
+            fn read_bytes(
+                &self,
+                offset: u32,
+                dst: &mut [core::mem::MaybeUninit<u8>],
+            ) -> Result<(), $crate::GuestError> {
+                super::tracked_read(&self.tracker, self.cells(), $shared, offset, dst)
+            }
+            #[inline]
+            fn write_bytes(&self, offset: u32, src: &[u8]) -> Result<(), $crate::GuestError> {
+                super::tracked_write(&self.tracker, self.cells(), $shared, offset, src)
+            }
+        }
+    };
+}
+
+use tracked_memory;

@@ -1,0 +1,88 @@
+//! [`SliceMemory`]: a guest memory over a borrowed `&mut [u8]`.
+
+use core::cell::UnsafeCell;
+use core::fmt;
+
+use super::tracked_memory;
+use crate::BorrowTracker;
+
+/// A guest memory over `&'a mut [u8]`, such as the slice an engine hands a
+/// host function (wasmtime's `Memory::data_mut`).
+///
+/// Make one per host call: the `&mut` borrow it holds keeps the engine from
+/// running the guest or growing its memory meanwhile.
+///
+/// Zero-copy views of multi-byte types need the bytes to start at a host
+/// address aligned for the type; engine memories are page-aligned. Over a
+/// misaligned slice those views fail with `PtrNotAligned` (reads, writes and
+/// copies still work, and [`as_cow`](crate::GuestPtr::as_cow) copies).
+///
+/// # Examples
+///
+/// ```
+/// use guest_memory::{GuestMemory, SliceMemory};
+///
+/// let mut bytes = vec![0u8; 64];
+/// let mem = SliceMemory::new(&mut bytes);
+/// mem.ptr::<u64>(8).write(7)?;
+/// drop(mem);
+/// assert_eq!(bytes[8], 7);
+/// # Ok::<(), guest_memory::GuestError>(())
+/// ```
+pub struct SliceMemory<'a> {
+    // Invariant: the bytes of the `&'a mut [u8]` given to `new`, so this value
+    // has exclusive access to them for `'a`, and reaches them only through
+    // its `GuestMemory` impl.
+    cells: &'a [UnsafeCell<u8>],
+    tracker: BorrowTracker,
+}
+
+// SAFETY: `SliceMemory` owns exclusive access to its bytes for `'a` (it holds
+// what was a `&'a mut [u8]`, which is `Send`), and every access through
+// `&self` from any thread goes through its `BorrowTracker`, which is `Sync`
+// and serializes plain accesses against the borrows that guard views.
+unsafe impl Send for SliceMemory<'_> {}
+// SAFETY: see `Send`.
+unsafe impl Sync for SliceMemory<'_> {}
+
+impl<'a> SliceMemory<'a> {
+    /// A memory over `bytes`, with nothing borrowed.
+    pub fn new(bytes: &'a mut [u8]) -> Self {
+        let cells: *mut [u8] = bytes;
+        // SAFETY: `UnsafeCell<u8>` has the same layout as `u8`, so the cast
+        // slice has the same length and alignment. The `&'a mut` is consumed,
+        // so this is the only access to the bytes for `'a`, which makes the
+        // interior mutability that `UnsafeCell` declares legitimate.
+        let cells = unsafe { &*(cells as *const [UnsafeCell<u8>]) };
+        SliceMemory {
+            cells,
+            tracker: BorrowTracker::new(),
+        }
+    }
+
+    /// The memory's length in bytes.
+    pub fn len(&self) -> usize {
+        self.cells.len()
+    }
+
+    /// Whether the memory has no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.cells.is_empty()
+    }
+
+    #[inline]
+    fn cells(&self) -> &[UnsafeCell<u8>] {
+        self.cells
+    }
+}
+
+tracked_memory!(SliceMemory<'_>, shared = false);
+
+impl fmt::Debug for SliceMemory<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SliceMemory")
+            .field("len", &self.cells.len())
+            .field("tracker", &self.tracker)
+            .finish()
+    }
+}

@@ -1,0 +1,304 @@
+//! The [`GuestMemory`] trait and its forwarding impls.
+
+use core::cell::UnsafeCell;
+use core::mem::MaybeUninit;
+use std::sync::Arc;
+
+use crate::raw;
+use crate::{BorrowHandle, GuestError, GuestPtr, Pointee, Region};
+
+/// A guest's linear memory, with run-time tracking of the regions lent out.
+///
+/// The crate builds every safe view of guest memory — [`GuestPtr`] reads and
+/// writes, [`GuestSlice`](crate::GuestSlice) and friends — on this trait. Most
+/// hosts never implement it: [`OwnedMemory`](crate::OwnedMemory),
+/// [`SliceMemory`](crate::SliceMemory) and
+/// [`SharedSliceMemory`](crate::SharedSliceMemory) are ready-made, and
+/// [`BorrowTracker`](crate::BorrowTracker) does the tracking for a memory of
+/// your own.
+///
+/// # Safety
+///
+/// The crate turns the answers of these methods into Rust references and
+/// plain (non-atomic) memory accesses, so an implementor guarantees all of
+/// the following.
+///
+/// 1. **`base()` is the memory.** It returns the guest's whole linear memory.
+///    The slice is valid, and neither freed, moved nor shrunk, for as long as
+///    the `&self` it came from is borrowed: in engine terms, until the guest is
+///    re-entered or its memory grown, neither of which may happen while `self`
+///    is borrowed.
+/// 2. **One tracker per memory.** All `GuestMemory` values alive at the same
+///    time over the same bytes share one borrow tracking, so a borrow taken
+///    through one is seen by all.
+/// 3. **The tracking is truthful.** `mut_borrow(r)` succeeds only if no
+///    outstanding borrow overlaps `r`; `shared_borrow(r)` only if no
+///    outstanding mut borrow overlaps `r`; a borrow stays outstanding until its
+///    handle is passed to the matching `*_unborrow`; `is_mut_borrowed`,
+///    `is_shared_borrowed` and `has_outstanding_borrows` report the
+///    outstanding borrows exactly. Zero-length regions overlap nothing. All of
+///    this holds when the methods are called concurrently from any threads.
+/// 4. **Nothing else touches borrowed bytes.** While a mut borrow of a region
+///    is outstanding nothing but the holder of its handle reads or writes
+///    those bytes; while a shared borrow is outstanding nothing writes them.
+///    "Nothing" includes the guest, other host code and other threads.
+/// 5. **Non-shared means not concurrently written.** If `is_shared_memory()`
+///    is `false`, the bytes are accessed only through this trait's methods
+///    and the views they grant while `self` is borrowed. If it is `true`,
+///    the crate makes no references into the memory and accesses it only
+///    atomically, and every other concurrent access must be atomic too.
+/// 6. **Overridden copies keep the rules.** An implementation of
+///    [`read_bytes`](Self::read_bytes) or [`write_bytes`](Self::write_bytes)
+///    other than the provided one checks bounds and borrows and copies as one
+///    step — no borrow that would conflict with the access can be taken
+///    between the check and the end of the copy — and on success has written
+///    every byte of `dst`, with initialized values only.
+///
+/// # Thread safety of the crate's own accesses
+///
+/// `GuestMemory` is `Sync`, so a primitive `read` on one thread can meet a
+/// [`GuestSliceMut`](crate::GuestSliceMut) being taken on another. The crate
+/// never checks the borrow state and then accesses memory later: every
+/// primitive access and every copy goes through `read_bytes` / `write_bytes`,
+/// whose check and copy are one step. The provided versions hold a shared
+/// (for reads) or mut (for writes) borrow for the duration of the copy; the
+/// shipped memories override them to do the check and the copy under their
+/// [`BorrowTracker`](crate::BorrowTracker)'s lock, which is cheaper and never
+/// makes two plain accesses fail against each other.
+///
+/// # Examples
+///
+/// ```
+/// use guest_memory::{GuestMemory, OwnedMemory};
+///
+/// let mem = OwnedMemory::new(64);
+/// mem.ptr::<u32>(8).write(0xdead_beef).unwrap();
+/// assert_eq!(mem.ptr::<u32>(8).read().unwrap(), 0xdead_beef);
+/// ```
+// What the crate relies on, beyond the list above: `base()` is re-read on
+// every access rather than cached, so a memory may hand out a different slice
+// after it was grown through `&mut self`; and every view the crate creates
+// (`GuestSlice` and friends) holds its handle until it is dropped, so rule 4
+// makes the reference inside it exclusive (mut) or immutable (shared).
+pub unsafe trait GuestMemory: Send + Sync {
+    /// The whole linear memory.
+    fn base(&self) -> &[UnsafeCell<u8>];
+
+    /// Whether any borrow is outstanding.
+    fn has_outstanding_borrows(&self) -> bool;
+
+    /// Whether an outstanding mut borrow overlaps `r`.
+    fn is_mut_borrowed(&self, r: Region) -> bool;
+
+    /// Whether an outstanding shared borrow overlaps `r`.
+    fn is_shared_borrowed(&self, r: Region) -> bool;
+
+    /// Records an exclusive borrow of `r`.
+    ///
+    /// # Errors
+    ///
+    /// [`GuestError::PtrBorrowed`] if any outstanding borrow overlaps `r`.
+    fn mut_borrow(&self, r: Region) -> Result<BorrowHandle, GuestError>;
+
+    /// Records a shared borrow of `r`.
+    ///
+    /// # Errors
+    ///
+    /// [`GuestError::PtrBorrowed`] if an outstanding mut borrow overlaps `r`.
+    fn shared_borrow(&self, r: Region) -> Result<BorrowHandle, GuestError>;
+
+    /// Ends a mut borrow.
+    fn mut_unborrow(&self, h: BorrowHandle);
+
+    /// Ends a shared borrow.
+    fn shared_unborrow(&self, h: BorrowHandle);
+
+    /// A typed pointer into this memory; nothing is checked until it is used.
+    ///
+    /// `offset` is a `u32` for a sized `T` and an `(offset, length)` pair for
+    /// `[T]` and `str`.
+    #[inline]
+    fn ptr<'a, T>(&'a self, offset: T::Pointer) -> GuestPtr<'a, T>
+    where
+        Self: Sized,
+        T: ?Sized + Pointee,
+    {
+        GuestPtr::new(self, offset)
+    }
+
+    /// Whether this is a shared memory, written by other threads at any time.
+    /// Shared memories get no zero-copy views; every access is atomic.
+    #[inline]
+    fn is_shared_memory(&self) -> bool {
+        false
+    }
+
+    /// Copies `dst.len()` guest bytes starting at `offset` into `dst`; the
+    /// bounds check, the borrow check and the copy are one step.
+    ///
+    /// On success every byte of `dst` has been written.
+    ///
+    /// # Errors
+    ///
+    /// [`GuestError::PtrOverflow`] if the region does not fit in the 32-bit
+    /// address space, [`GuestError::PtrOutOfBounds`] if it runs past the end of
+    /// memory, [`GuestError::PtrBorrowed`] if a mut borrow overlaps it. On error
+    /// `dst` may have been partly written.
+    fn read_bytes(&self, offset: u32, dst: &mut [MaybeUninit<u8>]) -> Result<(), GuestError> {
+        let r = region_for(offset, dst.len())?;
+        let src = guest_bytes(self.base(), r)?;
+        let h = self.shared_borrow(r)?;
+        if self.is_shared_memory() {
+            // SAFETY: a shared memory is accessed only atomically by everyone
+            // (trait rule 5), and this copy is atomic.
+            unsafe { raw::atomic_copy_out(src, dst) };
+        } else {
+            // SAFETY: the shared borrow `h` of exactly these bytes is
+            // outstanding for the whole copy, so nothing writes them and no
+            // `&mut` to them exists (trait rules 3 and 4).
+            unsafe { raw::copy_out(src, dst) };
+        }
+        self.shared_unborrow(h);
+        Ok(())
+    }
+
+    /// Copies `src` into guest memory starting at `offset`; the bounds check,
+    /// the borrow check and the copy are one step, so a failed write changes
+    /// nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`GuestError::PtrOverflow`], [`GuestError::PtrOutOfBounds`] as for
+    /// [`read_bytes`](Self::read_bytes); [`GuestError::PtrBorrowed`] if any
+    /// borrow overlaps the region.
+    fn write_bytes(&self, offset: u32, src: &[u8]) -> Result<(), GuestError> {
+        let r = region_for(offset, src.len())?;
+        let dst = guest_bytes(self.base(), r)?;
+        let h = self.mut_borrow(r)?;
+        if self.is_shared_memory() {
+            // SAFETY: as in `read_bytes`: every access to a shared memory is
+            // atomic, and so is this copy.
+            unsafe { raw::atomic_copy_in(dst, src) };
+        } else {
+            // SAFETY: the mut borrow `h` of exactly these bytes is outstanding
+            // for the whole copy, so nothing else reads or writes them and no
+            // reference to them exists (trait rules 3 and 4).
+            unsafe { raw::copy_in(dst, src) };
+        }
+        self.mut_unborrow(h);
+        Ok(())
+    }
+}
+
+/// The region of `len` bytes at `offset`.
+///
+/// # Errors
+///
+/// [`GuestError::PtrOverflow`] if it does not fit in the 32-bit address space.
+#[inline]
+pub(crate) fn region_for(offset: u32, len: usize) -> Result<Region, GuestError> {
+    let len = u32::try_from(len).map_err(|_| GuestError::PtrOverflow)?;
+    checked_region(offset, len)
+}
+
+/// `Region::new(start, len)`, refusing regions that end past `2^32`.
+#[inline]
+pub(crate) fn checked_region(start: u32, len: u32) -> Result<Region, GuestError> {
+    match start.checked_add(len) {
+        Some(_) => Ok(Region::new(start, len)),
+        // `start + len == 2^32` is the one end past `u32::MAX` that is fine:
+        // the region ends exactly at the top of the address space.
+        None if u64::from(start) + u64::from(len) == 1 << 32 => Ok(Region::new(start, len)),
+        None => Err(GuestError::PtrOverflow),
+    }
+}
+
+/// The bytes of `base` that `r` names.
+///
+/// # Errors
+///
+/// [`GuestError::PtrOutOfBounds`] if `r` does not lie inside `base`.
+#[inline]
+pub(crate) fn guest_bytes(
+    base: &[UnsafeCell<u8>],
+    r: Region,
+) -> Result<&[UnsafeCell<u8>], GuestError> {
+    let start = usize::try_from(r.start).ok();
+    let end = usize::try_from(r.end()).ok();
+    start
+        .zip(end)
+        .and_then(|(start, end)| base.get(start..end))
+        .ok_or(GuestError::PtrOutOfBounds(r))
+}
+
+/// [`GuestMemory::read_bytes`] into an initialized buffer.
+#[inline]
+pub(crate) fn read_into(
+    mem: &dyn GuestMemory,
+    offset: u32,
+    dst: &mut [u8],
+) -> Result<(), GuestError> {
+    // SAFETY: `MaybeUninit<u8>` has the layout of `u8`, so the cast keeps
+    // length and alignment. Writing through the cast slice could de-initialize
+    // `dst` only by storing uninitialized bytes, which `read_bytes` never does
+    // (trait rule 6; the provided version copies initialized guest bytes).
+    let uninit = unsafe { &mut *(core::ptr::from_mut(dst) as *mut [MaybeUninit<u8>]) };
+    mem.read_bytes(offset, uninit)
+}
+
+macro_rules! forward_guest_memory {
+    ($($ty:ty),* $(,)?) => {$(
+        // SAFETY: every method, provided ones included (but `ptr`, whose
+        // provided body already builds a pointer to this wrapper), forwards to
+        // the wrapped memory, so each of the trait's rules holds for the
+        // wrapper exactly when it holds for `T`.
+        unsafe impl<T: ?Sized + GuestMemory> GuestMemory for $ty {
+            #[inline]
+            fn base(&self) -> &[UnsafeCell<u8>] {
+                T::base(self)
+            }
+            #[inline]
+            fn has_outstanding_borrows(&self) -> bool {
+                T::has_outstanding_borrows(self)
+            }
+            #[inline]
+            fn is_mut_borrowed(&self, r: Region) -> bool {
+                T::is_mut_borrowed(self, r)
+            }
+            #[inline]
+            fn is_shared_borrowed(&self, r: Region) -> bool {
+                T::is_shared_borrowed(self, r)
+            }
+            #[inline]
+            fn mut_borrow(&self, r: Region) -> Result<BorrowHandle, GuestError> {
+                T::mut_borrow(self, r)
+            }
+            #[inline]
+            fn shared_borrow(&self, r: Region) -> Result<BorrowHandle, GuestError> {
+                T::shared_borrow(self, r)
+            }
+            #[inline]
+            fn mut_unborrow(&self, h: BorrowHandle) {
+                T::mut_unborrow(self, h)
+            }
+            #[inline]
+            fn shared_unborrow(&self, h: BorrowHandle) {
+                T::shared_unborrow(self, h)
+            }
+            #[inline]
+            fn is_shared_memory(&self) -> bool {
+                T::is_shared_memory(self)
+            }
+            #[inline]
+            fn read_bytes(&self, offset: u32, dst: &mut [MaybeUninit<u8>]) -> Result<(), GuestError> {
+                T::read_bytes(self, offset, dst)
+            }
+            #[inline]
+            fn write_bytes(&self, offset: u32, src: &[u8]) -> Result<(), GuestError> {
+                T::write_bytes(self, offset, src)
+            }
+        }
+    )*};
+}
+
+forward_guest_memory!(&T, &mut T, Box<T>, Arc<T>);

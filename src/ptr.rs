@@ -1,0 +1,439 @@
+//! [`Pointee`] and [`GuestPtr`]: typed pointers into guest memory.
+
+use core::cell::UnsafeCell;
+use core::fmt;
+use core::marker::PhantomData;
+use core::ops::Range;
+
+use crate::memory::{checked_region, guest_bytes};
+use crate::{GuestError, GuestMemory, GuestType, Region};
+
+mod private {
+    pub trait Sealed {}
+    impl<T> Sealed for T {}
+    impl<T> Sealed for [T] {}
+    impl Sealed for str {}
+}
+
+/// What a [`GuestPtr`] can point at: any sized `T`, a slice `[T]`, or `str`.
+///
+/// Sealed: the three implementations below are all there is.
+pub trait Pointee: private::Sealed {
+    /// How the guest names one: a `u32` offset for a sized `T`, an
+    /// `(offset, length)` pair of `u32`s for `[T]` (length in elements) and
+    /// `str` (length in bytes).
+    type Pointer: Copy + PartialEq + Eq + Send + Sync + fmt::Debug;
+
+    #[doc(hidden)]
+    fn debug(pointer: Self::Pointer, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+}
+
+impl<T> Pointee for T {
+    type Pointer = u32;
+    fn debug(pointer: u32, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "*guest {pointer:#x}")
+    }
+}
+
+impl<T> Pointee for [T] {
+    type Pointer = (u32, u32);
+    fn debug((offset, len): (u32, u32), f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "*guest {offset:#x}/{len}")
+    }
+}
+
+impl Pointee for str {
+    type Pointer = (u32, u32);
+    fn debug((offset, len): (u32, u32), f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "*guest {offset:#x}/{len}")
+    }
+}
+
+/// A typed pointer into guest memory: the guest's offset (and length, for
+/// `[T]` and `str`) together with the memory it points into.
+///
+/// Making one checks nothing; every use checks bounds, alignment (of the
+/// guest offset, so the answer never depends on where the host placed the
+/// memory) and outstanding borrows, and reports a [`GuestError`] instead of
+/// panicking. It is `Copy`, and `Send + Sync` since guest memories are.
+///
+/// # Examples
+///
+/// ```
+/// use guest_memory::{GuestError, GuestMemory, GuestPtr, OwnedMemory};
+///
+/// let mem = OwnedMemory::new(16);
+/// let p: GuestPtr<'_, u16> = mem.ptr(4);
+/// p.write(0x1234)?;
+/// assert_eq!(p.add(1)?.offset(), 6);
+/// assert_eq!(p.cast::<u8>().read()?, 0x34); // guest memory is little-endian
+/// assert!(matches!(mem.ptr::<u16>(5).read(), Err(GuestError::PtrNotAligned(_, 2))));
+/// assert_eq!(format!("{p:?}"), "*guest 0x4");
+/// # Ok::<(), GuestError>(())
+/// ```
+pub struct GuestPtr<'a, T: ?Sized + Pointee> {
+    mem: &'a dyn GuestMemory,
+    pointer: T::Pointer,
+    _type: PhantomData<fn() -> *const T>,
+}
+
+impl<'a, T: ?Sized + Pointee> GuestPtr<'a, T> {
+    /// A pointer to `pointer` in `mem`. Checks nothing.
+    #[inline]
+    pub fn new(mem: &'a dyn GuestMemory, pointer: T::Pointer) -> Self {
+        GuestPtr {
+            mem,
+            pointer,
+            _type: PhantomData,
+        }
+    }
+
+    /// The guest's offset (and length, for `[T]` and `str`).
+    #[inline]
+    pub fn offset(&self) -> T::Pointer {
+        self.pointer
+    }
+
+    /// The memory this pointer points into.
+    #[inline]
+    pub fn mem(&self) -> &'a dyn GuestMemory {
+        self.mem
+    }
+
+    /// The same offset, viewed as pointing to a `U`.
+    #[inline]
+    pub fn cast<U>(&self) -> GuestPtr<'a, U>
+    where
+        U: ?Sized + Pointee<Pointer = T::Pointer>,
+    {
+        GuestPtr::new(self.mem, self.pointer)
+    }
+
+    /// Whether the memory is shared (no zero-copy views; atomic accesses).
+    #[inline]
+    pub fn is_shared_memory(&self) -> bool {
+        self.mem.is_shared_memory()
+    }
+}
+
+impl<'a, T> GuestPtr<'a, T> {
+    /// Reads the value pointed to.
+    ///
+    /// # Errors
+    ///
+    /// [`GuestError::PtrNotAligned`], [`GuestError::PtrOverflow`],
+    /// [`GuestError::PtrOutOfBounds`], [`GuestError::PtrBorrowed`] (a mut
+    /// borrow overlaps), or whatever the type's own validation reports
+    /// (for example [`GuestError::InvalidEnumValue`]).
+    #[inline]
+    pub fn read(&self) -> Result<T, GuestError>
+    where
+        T: GuestType<'a>,
+    {
+        T::read(self)
+    }
+
+    /// Writes `val` where this points. A failed write changes nothing.
+    ///
+    /// # Errors
+    ///
+    /// As for [`read`](Self::read), but any overlapping borrow conflicts.
+    #[inline]
+    pub fn write(&self, val: T) -> Result<(), GuestError>
+    where
+        T: GuestType<'a>,
+    {
+        T::write(self, val)
+    }
+
+    /// The pointer `n` elements further on.
+    ///
+    /// # Errors
+    ///
+    /// [`GuestError::PtrOverflow`] if the offset would pass `u32::MAX`.
+    #[inline]
+    pub fn add(&self, n: u32) -> Result<Self, GuestError>
+    where
+        T: GuestType<'a>,
+    {
+        let offset = n
+            .checked_mul(T::guest_size())
+            .and_then(|bytes| self.pointer.checked_add(bytes))
+            .ok_or(GuestError::PtrOverflow)?;
+        Ok(GuestPtr::new(self.mem, offset))
+    }
+
+    /// A pointer to the `n` elements starting here. Checks nothing.
+    #[inline]
+    pub fn as_array(&self, n: u32) -> GuestPtr<'a, [T]> {
+        GuestPtr::new(self.mem, (self.pointer, n))
+    }
+}
+
+impl<'a, T> GuestPtr<'a, [T]> {
+    /// The guest offset of the first element.
+    #[inline]
+    pub fn offset_base(&self) -> u32 {
+        self.pointer.0
+    }
+
+    /// The number of elements.
+    #[inline]
+    pub fn len(&self) -> u32 {
+        self.pointer.1
+    }
+
+    /// Whether there are no elements.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.pointer.1 == 0
+    }
+
+    /// A pointer to the first element (checks nothing).
+    #[inline]
+    pub fn as_ptr(&self) -> GuestPtr<'a, T> {
+        GuestPtr::new(self.mem, self.pointer.0)
+    }
+
+    /// Pointers to each element, in order.
+    ///
+    /// Each item is checked arithmetic only: an element whose offset passes
+    /// `u32::MAX` is [`GuestError::PtrOverflow`]; bounds are checked when the
+    /// element is used.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Result<GuestPtr<'a, T>, GuestError>>
+    where
+        T: GuestType<'a>,
+    {
+        let base = self.as_ptr();
+        (0..self.len()).map(move |i| base.add(i))
+    }
+
+    /// A pointer to element `index`, or `None` if `index >= len()` or the
+    /// element's offset would pass `u32::MAX`.
+    #[inline]
+    pub fn get(&self, index: u32) -> Option<GuestPtr<'a, T>>
+    where
+        T: GuestType<'a>,
+    {
+        if index < self.len() {
+            self.as_ptr().add(index).ok()
+        } else {
+            None
+        }
+    }
+
+    /// A pointer to the elements in `range`, or `None` if the range is
+    /// reversed, ends past `len()`, or its start's offset would pass
+    /// `u32::MAX`.
+    pub fn get_range(&self, range: Range<u32>) -> Option<GuestPtr<'a, [T]>>
+    where
+        T: GuestType<'a>,
+    {
+        let count = range.end.checked_sub(range.start)?;
+        if range.end > self.len() {
+            return None;
+        }
+        let start = self.as_ptr().add(range.start).ok()?;
+        Some(start.as_array(count))
+    }
+
+    /// The bytes this slice covers, checked: arithmetic, alignment of the
+    /// guest offset, and bounds, in that order.
+    ///
+    /// # Errors
+    ///
+    /// [`GuestError::PtrOverflow`], [`GuestError::PtrNotAligned`],
+    /// [`GuestError::PtrOutOfBounds`].
+    pub fn region(&self) -> Result<Region, GuestError>
+    where
+        T: GuestType<'a>,
+    {
+        self.checked().map(|(r, _)| r)
+    }
+
+    /// Checks arithmetic, guest alignment and bounds; returns the region and
+    /// its bytes.
+    pub(crate) fn checked(&self) -> Result<(Region, &'a [UnsafeCell<u8>]), GuestError>
+    where
+        T: GuestType<'a>,
+    {
+        array_bytes(
+            self.mem,
+            self.offset_base(),
+            self.len(),
+            T::guest_size(),
+            T::guest_align(),
+        )
+    }
+
+    /// Copies the elements out into a `Vec`; works on every memory.
+    ///
+    /// # Errors
+    ///
+    /// As for [`region`](Self::region), plus [`GuestError::PtrBorrowed`] if a
+    /// mut borrow overlaps, or an element's own validation error.
+    pub fn to_vec(&self) -> Result<Vec<T>, GuestError>
+    where
+        T: GuestType<'a>,
+    {
+        T::read_slice(self)
+    }
+
+    /// Copies `src` into the elements. A failed copy changes nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`GuestError::SliceLengthsDiffer`] if `src.len() != self.len()`, then
+    /// as for [`region`](Self::region), plus [`GuestError::PtrBorrowed`] if any
+    /// borrow overlaps.
+    pub fn copy_from_slice(&self, src: &[T]) -> Result<(), GuestError>
+    where
+        T: GuestType<'a> + Copy,
+    {
+        if u32::try_from(src.len()).ok() != Some(self.len()) {
+            return Err(GuestError::SliceLengthsDiffer);
+        }
+        T::write_slice(self, src)
+    }
+}
+
+impl<'a> GuestPtr<'a, [u8]> {
+    /// The same bytes, as a string pointer.
+    #[inline]
+    pub fn as_str_ptr(&self) -> GuestPtr<'a, str> {
+        self.cast()
+    }
+}
+
+impl<'a> GuestPtr<'a, str> {
+    /// The guest offset of the first byte.
+    #[inline]
+    pub fn offset_base(&self) -> u32 {
+        self.pointer.0
+    }
+
+    /// The length in bytes.
+    #[inline]
+    pub fn len(&self) -> u32 {
+        self.pointer.1
+    }
+
+    /// Whether the string is empty.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.pointer.1 == 0
+    }
+
+    /// The same bytes, as a byte-slice pointer.
+    #[inline]
+    pub fn as_bytes(&self) -> GuestPtr<'a, [u8]> {
+        self.cast()
+    }
+}
+
+/// The region and bytes of `count` elements of `size` bytes at `offset`,
+/// checked: arithmetic, alignment of the guest offset, bounds, in that order.
+pub(crate) fn array_bytes(
+    mem: &dyn GuestMemory,
+    offset: u32,
+    count: u32,
+    size: u32,
+    align: usize,
+) -> Result<(Region, &[UnsafeCell<u8>]), GuestError> {
+    let bytes = count.checked_mul(size).ok_or(GuestError::PtrOverflow)?;
+    let r = checked_region(offset, bytes)?;
+    check_align(r, align)?;
+    Ok((r, guest_bytes(mem.base(), r)?))
+}
+
+/// Fails unless `r.start` is a multiple of `align` (an alignment of 0 or 1
+/// accepts every offset).
+#[inline]
+pub(crate) fn check_align(r: Region, align: usize) -> Result<(), GuestError> {
+    let align64 = u64::try_from(align).unwrap_or(u64::MAX);
+    match u64::from(r.start).checked_rem(align64) {
+        Some(0) | None => Ok(()),
+        Some(_) => Err(GuestError::PtrNotAligned(
+            r,
+            u32::try_from(align).unwrap_or(u32::MAX),
+        )),
+    }
+}
+
+impl<T: ?Sized + Pointee> Clone for GuestPtr<'_, T> {
+    #[inline]
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: ?Sized + Pointee> Copy for GuestPtr<'_, T> {}
+
+impl<T: ?Sized + Pointee> fmt::Debug for GuestPtr<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        T::debug(self.pointer, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::OwnedMemory;
+
+    #[test]
+    fn debug_shows_offset_and_length() {
+        let mem = OwnedMemory::new(0);
+        assert_eq!(format!("{:?}", mem.ptr::<u8>(16)), "*guest 0x10");
+        assert_eq!(format!("{:?}", mem.ptr::<[u32]>((16, 4))), "*guest 0x10/4");
+        assert_eq!(format!("{:?}", mem.ptr::<str>((1, 2))), "*guest 0x1/2");
+    }
+
+    #[test]
+    fn add_is_checked() {
+        let mem = OwnedMemory::new(0);
+        let p = mem.ptr::<u32>(u32::MAX - 7);
+        assert_eq!(p.add(1).unwrap().offset(), u32::MAX - 3);
+        assert!(matches!(p.add(2), Err(GuestError::PtrOverflow)));
+        assert!(matches!(
+            mem.ptr::<u64>(0).add(u32::MAX),
+            Err(GuestError::PtrOverflow)
+        ));
+    }
+
+    #[test]
+    fn get_and_get_range_never_panic() {
+        let mem = OwnedMemory::new(0);
+        let s = mem.ptr::<[u32]>((u32::MAX - 3, 10));
+        assert!(s.get(0).is_some());
+        assert!(s.get(1).is_none()); // offset would pass u32::MAX
+        assert!(s.get(10).is_none());
+        #[allow(clippy::reversed_empty_ranges)]
+        let reversed = 3..2;
+        assert!(s.get_range(reversed).is_none());
+        assert!(s.get_range(0..11).is_none());
+        assert!(s.get_range(2..3).is_none());
+        assert_eq!(
+            s.get_range(0..1).map(|p| p.offset()),
+            Some((u32::MAX - 3, 1))
+        );
+        let t = mem.ptr::<[u32]>((8, 10));
+        assert_eq!(t.get_range(2..5).map(|p| p.offset()), Some((16, 3)));
+        assert_eq!(t.iter().len(), 10);
+    }
+
+    #[test]
+    fn alignment_is_of_the_guest_offset() {
+        assert!(check_align(Region::new(8, 4), 4).is_ok());
+        assert!(check_align(Region::new(6, 4), 4).is_err());
+        assert!(check_align(Region::new(7, 4), 1).is_ok());
+        assert!(check_align(Region::new(7, 4), 0).is_ok());
+    }
+
+    #[test]
+    fn pointers_are_send_sync_copy() {
+        fn assert_traits<T: Send + Sync + Copy>() {}
+        assert_traits::<GuestPtr<'static, u8>>();
+        assert_traits::<GuestPtr<'static, [u64]>>();
+        assert_traits::<GuestPtr<'static, str>>();
+    }
+}
