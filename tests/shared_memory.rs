@@ -1,0 +1,121 @@
+//! `SharedSliceMemory`: no zero-copy views, copies that work, atomic
+//! accesses that never tear an aligned value.
+
+mod common;
+
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use common::iterations;
+use guest_memory::{GuestCow, GuestError, GuestMemory, GuestStrCow, SharedSliceMemory};
+
+fn cells(n: usize) -> Vec<UnsafeCell<u8>> {
+    (0..n).map(|_| UnsafeCell::new(0)).collect()
+}
+
+#[test]
+fn no_zero_copy_views_only_copies() {
+    let cells = cells(64);
+    // SAFETY: the cells are accessed only through `mem`, atomically.
+    let mem = unsafe { SharedSliceMemory::new(&cells) };
+    assert!(mem.is_shared_memory());
+    assert!(mem.ptr::<[u8]>((0, 8)).is_shared_memory());
+    assert!(mem.ptr::<[u8]>((0, 8)).as_slice().unwrap().is_none());
+    assert!(mem.ptr::<[u8]>((0, 8)).as_slice_mut().unwrap().is_none());
+    assert!(mem.ptr::<str>((0, 8)).as_str().unwrap().is_none());
+    assert!(mem.ptr::<str>((0, 8)).as_str_mut().unwrap().is_none());
+    assert!(!mem.has_outstanding_borrows());
+
+    mem.ptr::<[u8]>((8, 5)).copy_from_slice(b"hello").unwrap();
+    let cow = mem.ptr::<[u8]>((8, 5)).as_cow().unwrap();
+    assert!(matches!(cow, GuestCow::Copied(_)));
+    assert_eq!(cow, *b"hello");
+    let s = mem.ptr::<str>((8, 5)).as_cow().unwrap();
+    assert!(matches!(s, GuestStrCow::Copied(_)));
+    assert_eq!(s, "hello");
+    assert_eq!(mem.ptr::<str>((8, 5)).to_string().unwrap(), "hello");
+
+    mem.ptr::<u64>(16).write(0x0102_0304_0506_0708).unwrap();
+    assert_eq!(mem.ptr::<u64>(16).read().unwrap(), 0x0102_0304_0506_0708);
+    assert_eq!(mem.ptr::<u8>(16).read().unwrap(), 8);
+    mem.ptr::<[u32]>((24, 3))
+        .copy_from_slice(&[1, 2, 3])
+        .unwrap();
+    assert_eq!(mem.ptr::<[u32]>((24, 3)).to_vec().unwrap(), [1, 2, 3]);
+    assert_eq!(mem.ptr::<[u16; 2]>(24).read().unwrap(), [1, 0]);
+    // Unaligned starts and odd lengths copy correctly.
+    mem.ptr::<[u8]>((37, 11))
+        .copy_from_slice(b"abcdefghijk")
+        .unwrap();
+    assert_eq!(mem.ptr::<[u8]>((37, 11)).to_vec().unwrap(), b"abcdefghijk");
+}
+
+#[test]
+fn bad_input_is_reported_as_on_any_memory() {
+    let cells = cells(16);
+    // SAFETY: as above.
+    let mem = unsafe { SharedSliceMemory::new(&cells) };
+    assert!(matches!(
+        mem.ptr::<u32>(16).read(),
+        Err(GuestError::PtrOutOfBounds(_))
+    ));
+    assert!(matches!(
+        mem.ptr::<u32>(2).read(),
+        Err(GuestError::PtrNotAligned(_, 4))
+    ));
+    assert!(matches!(
+        mem.ptr::<[u8]>((8, 9)).as_slice(),
+        Err(GuestError::PtrOutOfBounds(_))
+    ));
+    mem.ptr::<[u8]>((0, 2))
+        .copy_from_slice(&[0xc3, 0x28])
+        .unwrap();
+    assert!(matches!(
+        mem.ptr::<str>((0, 2)).to_string(),
+        Err(GuestError::InvalidUtf8(_))
+    ));
+    assert!(matches!(
+        mem.ptr::<str>((0, 2)).as_cow(),
+        Err(GuestError::InvalidUtf8(_))
+    ));
+}
+
+#[test]
+fn aligned_values_never_tear_under_concurrent_guest_writes() {
+    // A "guest thread" stores whole u64s with its own atomics, bypassing the
+    // crate (and its lock) as a real guest does; the host reads the same
+    // words through the memory and must only ever see whole values.
+    let rounds = iterations(50_000, 100);
+    let words: Vec<AtomicU64> = (0..8).map(|_| AtomicU64::new(0)).collect();
+    let len = words.len() * 8;
+    // SAFETY: `AtomicU64` is an `UnsafeCell<u64>` with `u64`'s layout, so the
+    // words are `len` bytes of interior-mutable memory, valid while `words`
+    // is borrowed.
+    let cells: &[UnsafeCell<u8>] =
+        unsafe { core::slice::from_raw_parts(words.as_ptr().cast(), len) };
+    // SAFETY: every access to the cells, the guest's and the memory's, is atomic.
+    let mem = unsafe { SharedSliceMemory::new(cells) };
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for i in 0..rounds {
+                let v = if i % 2 == 0 { 0 } else { u64::MAX };
+                words[1].store(v, Ordering::Relaxed);
+                words[2].store(v, Ordering::Relaxed);
+                words[3].store(!v, Ordering::Relaxed);
+            }
+        });
+        s.spawn(|| {
+            for _ in 0..rounds {
+                let v = mem.ptr::<u64>(8).read().unwrap();
+                assert!(v == 0 || v == u64::MAX, "torn u64 {v:#x}");
+                for v in mem.ptr::<[u64]>((16, 2)).to_vec().unwrap() {
+                    assert!(v == 0 || v == u64::MAX, "torn u64 in a bulk copy {v:#x}");
+                }
+            }
+        });
+    });
+    // The host's writes are atomic too: the guest sees them whole.
+    mem.ptr::<[u64]>((0, 2)).copy_from_slice(&[5, 6]).unwrap();
+    assert_eq!(words[0].load(Ordering::Relaxed), 5u64.to_le());
+    assert_eq!(words[1].load(Ordering::Relaxed), 6u64.to_le());
+}
