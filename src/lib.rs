@@ -87,3 +87,8 @@ pub use ptr::{GuestPtr, Pointee};
 pub use region::Region;
 pub use slice::{GuestCow, GuestSlice, GuestSliceMut, UnsafeGuestSlice};
 pub use str::{GuestStr, GuestStrCow, GuestStrMut};
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctest;

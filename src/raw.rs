@@ -247,9 +247,11 @@ mod tests {
 
     #[test]
     fn atomic_copies_round_trip_at_every_offset() {
-        let cells: Vec<UnsafeCell<u8>> = (0..64).map(|_| UnsafeCell::new(0)).collect();
         for start in 0..8 {
             for len in 0..40 {
+                // Fresh cells each time: Miri's weak-memory model cannot mix
+                // atomic accesses of different sizes to one location.
+                let cells: Vec<UnsafeCell<u8>> = (0..64).map(|_| UnsafeCell::new(0)).collect();
                 let data: Vec<u8> = (0..len as u8)
                     .map(|b| b.wrapping_mul(31).wrapping_add(start as u8))
                     .collect();
