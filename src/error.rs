@@ -67,6 +67,45 @@ pub enum GuestError {
     TryFromIntError(#[from] core::num::TryFromIntError),
 }
 
+impl GuestError {
+    /// Wraps `self` with where it happened in a host function: the boundary
+    /// helper for [`GuestError::InFunc`].
+    ///
+    /// ```
+    /// use guest_memory::{GuestMemory, OwnedMemory};
+    ///
+    /// let mem = OwnedMemory::new(8);
+    /// let err = mem.ptr::<u32>(8).read().map_err(|e| e.in_func("wasi", "fd_write", "nwritten"));
+    /// assert_eq!(
+    ///     err.unwrap_err().to_string(),
+    ///     "in function wasi::fd_write at nwritten: pointer out of bounds: offset 0x8, length 4"
+    /// );
+    /// ```
+    pub fn in_func(
+        self,
+        modulename: &'static str,
+        funcname: &'static str,
+        location: &'static str,
+    ) -> Self {
+        GuestError::InFunc {
+            modulename,
+            funcname,
+            location,
+            err: Box::new(self),
+        }
+    }
+
+    /// Wraps `self` as the error of one field of a guest record
+    /// ([`GuestError::InDataField`]); the declaration macros do this.
+    pub fn in_data_field(self, typename: impl Into<String>, field: &'static str) -> Self {
+        GuestError::InDataField {
+            typename: typename.into(),
+            field,
+            err: Box::new(self),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,17 +128,20 @@ mod tests {
 
     #[test]
     fn context_wraps_and_chains() {
-        let e = GuestError::InFunc {
-            modulename: "wasi",
-            funcname: "fd_write",
-            location: "iovs",
-            err: Box::new(GuestError::PtrOverflow),
-        };
+        let e = GuestError::PtrOverflow.in_func("wasi", "fd_write", "iovs");
         assert!(
             e.to_string()
                 .starts_with("in function wasi::fd_write at iovs: ")
         );
         let source = std::error::Error::source(&e).expect("has a source");
         assert!(source.to_string().contains("overflows"));
+        let e = GuestError::InvalidEnumValue("Whence").in_data_field("Event", "type_");
+        assert!(
+            matches!(&e, GuestError::InDataField { typename, field: "type_", .. } if typename == "Event")
+        );
+        assert_eq!(
+            e.to_string(),
+            "in data field Event.type_: invalid enum value for Whence"
+        );
     }
 }

@@ -71,6 +71,20 @@ pub trait GuestType<'a>: Sized {
     }
 }
 
+/// A type's guest layout as constants, for compile-time layout arithmetic.
+///
+/// [`guest_struct!`](crate::guest_struct) computes each field's offset from
+/// these, so every field type needs it; the crate implements it for every
+/// type it implements [`GuestType`] for, and the declaration macros for what
+/// they declare. For those, `GUEST_SIZE == guest_size()` and `GUEST_ALIGN ==
+/// guest_align()`.
+pub trait GuestLayout {
+    /// Size in guest memory, in bytes.
+    const GUEST_SIZE: u32;
+    /// Alignment in guest memory, in bytes (a power of two).
+    const GUEST_ALIGN: u32;
+}
+
 /// A [`GuestType`] whose guest representation is its host representation.
 ///
 /// Only these get zero-copy slices ([`GuestPtr::as_slice`]). The multi-byte
@@ -85,12 +99,12 @@ pub trait GuestType<'a>: Sized {
 /// [`GuestType::read`] would return. (Host alignment is checked separately,
 /// at run time.)
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// fn transparent<'a, T: guest_memory::GuestTypeTransparent<'a>>() {}
 /// transparent::<bool>(); // not every bit pattern is a bool
 /// ```
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// fn transparent<'a, T: guest_memory::GuestTypeTransparent<'a>>() {}
 /// transparent::<usize>(); // its size depends on the host
 /// ```
@@ -119,12 +133,37 @@ pub(crate) fn write_encoded<'a, T: GuestType<'a>>(
 ) -> Result<(), GuestError> {
     let size = T::guest_size();
     let count = u32::try_from(vals.len()).map_err(|_| GuestError::PtrOverflow)?;
-    let (r, _) = array_bytes(mem, offset, count, size, T::guest_align())?;
+    write_via_scratch(mem, offset, count, size, T::guest_align(), |scratch| {
+        for (i, v) in (0..count).zip(vals) {
+            // In range: `i * size` is below the region's length, a `u32`.
+            T::write(&GuestPtr::new(scratch, i * size), v)?;
+        }
+        Ok(())
+    })
+}
+
+/// Checks the destination of `count` elements of `size` bytes at `offset`,
+/// lets `fill` encode them into a zeroed scratch memory of that size (based
+/// at guest offset 0, which every alignment divides), then copies the
+/// scratch to `mem` in one step. Nothing is written to `mem` unless every
+/// check and all of `fill` succeed.
+///
+/// # Errors
+///
+/// [`GuestError::PtrOverflow`], [`GuestError::PtrNotAligned`],
+/// [`GuestError::PtrOutOfBounds`] for the destination, before `fill` runs;
+/// `fill`'s error; [`GuestError::PtrBorrowed`] from the final copy.
+pub fn write_via_scratch(
+    mem: &dyn GuestMemory,
+    offset: u32,
+    count: u32,
+    size: u32,
+    align: usize,
+    fill: impl FnOnce(&OwnedMemory) -> Result<(), GuestError>,
+) -> Result<(), GuestError> {
+    let (r, _) = array_bytes(mem, offset, count, size, align)?;
     let mut scratch = OwnedMemory::new(r.len as usize);
-    for (i, v) in (0..count).zip(vals) {
-        // In range: `i * size < r.len`, which was checked to fit in a `u32`.
-        T::write(&GuestPtr::new(&scratch, i * size), v)?;
-    }
+    fill(&scratch)?;
     mem.write_bytes(offset, scratch.as_bytes_mut())
 }
 
@@ -155,6 +194,11 @@ fn write_le<const N: usize>(
 
 macro_rules! primitives {
     ($($ty:ident $size:literal),* $(,)?) => {$(
+        impl GuestLayout for $ty {
+            const GUEST_SIZE: u32 = $size;
+            const GUEST_ALIGN: u32 = $size;
+        }
+
         impl<'a> GuestType<'a> for $ty {
             #[inline]
             fn guest_size() -> u32 {
@@ -218,6 +262,34 @@ macro_rules! transparent_on_little_endian {
 }
 
 transparent_on_little_endian!(u16, i16, u32, i32, u64, i64, f32, f64);
+
+impl<T> GuestLayout for GuestPtr<'_, T> {
+    const GUEST_SIZE: u32 = 4;
+    const GUEST_ALIGN: u32 = 4;
+}
+
+impl<T> GuestLayout for GuestPtr<'_, [T]> {
+    const GUEST_SIZE: u32 = 8;
+    const GUEST_ALIGN: u32 = 4;
+}
+
+impl GuestLayout for GuestPtr<'_, str> {
+    const GUEST_SIZE: u32 = 8;
+    const GUEST_ALIGN: u32 = 4;
+}
+
+impl<T: GuestLayout, const N: usize> GuestLayout for [T; N] {
+    /// Saturates at `u32::MAX`, as [`GuestType::guest_size`] does.
+    const GUEST_SIZE: u32 = {
+        let n = if N > u32::MAX as usize {
+            u32::MAX
+        } else {
+            N as u32
+        };
+        n.saturating_mul(T::GUEST_SIZE)
+    };
+    const GUEST_ALIGN: u32 = T::GUEST_ALIGN;
+}
 
 impl<'a, T> GuestType<'a> for GuestPtr<'a, T> {
     #[inline]
@@ -353,5 +425,39 @@ mod tests {
         assert_eq!(<[u16; 3]>::guest_size(), 6);
         assert_eq!(<[u16; 3]>::guest_align(), 2);
         assert_eq!(<[u64; 0x2000_0000]>::guest_size(), u32::MAX);
+    }
+
+    #[test]
+    fn layout_constants_agree_with_guest_type() {
+        fn agree<'a, T: GuestType<'a> + GuestLayout>() {
+            assert_eq!(
+                T::GUEST_SIZE,
+                T::guest_size(),
+                "{}",
+                core::any::type_name::<T>()
+            );
+            assert_eq!(
+                T::GUEST_ALIGN as usize,
+                T::guest_align(),
+                "{}",
+                core::any::type_name::<T>()
+            );
+        }
+        agree::<u8>();
+        agree::<i8>();
+        agree::<u16>();
+        agree::<i16>();
+        agree::<u32>();
+        agree::<i32>();
+        agree::<u64>();
+        agree::<i64>();
+        agree::<f32>();
+        agree::<f64>();
+        agree::<GuestPtr<'_, u64>>();
+        agree::<GuestPtr<'_, [u8]>>();
+        agree::<GuestPtr<'_, str>>();
+        agree::<[u16; 3]>();
+        agree::<[[u64; 2]; 3]>();
+        agree::<[u64; 0x2000_0000]>();
     }
 }

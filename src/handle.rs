@@ -16,16 +16,14 @@ use crate::Region;
 /// [`GuestMemory::mut_borrow`]: crate::GuestMemory::mut_borrow
 /// [`GuestMemory::shared_borrow`]: crate::GuestMemory::shared_borrow
 ///
-/// ```compile_fail
-/// fn copy_handle(h: &guest_memory::BorrowHandle) -> guest_memory::BorrowHandle {
-///     h.clone() // a handle cannot be cloned
-/// }
+/// ```compile_fail,E0277
+/// fn is_clone<T: Clone>() {}
+/// is_clone::<guest_memory::BorrowHandle>(); // a handle cannot be cloned
 /// ```
 ///
-/// ```compile_fail
-/// fn copy_handle(h: &guest_memory::BorrowHandle) -> guest_memory::BorrowHandle {
-///     *h // nor copied
-/// }
+/// ```compile_fail,E0277
+/// fn is_copy<T: Copy>() {}
+/// is_copy::<guest_memory::BorrowHandle>(); // nor copied
 /// ```
 #[derive(Debug, PartialEq, Eq)]
 #[must_use = "a borrow stays outstanding until its handle is given back"]

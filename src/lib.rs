@@ -27,25 +27,34 @@
 //! # Example: a host function reading an iovec array
 //!
 //! ```
-//! use guest_memory::{GuestError, GuestMemory, GuestPtr, OwnedMemory};
+//! use guest_memory::{GuestError, GuestMemory, GuestPtr, OwnedMemory, guest_struct};
 //!
-//! /// Total length of the buffers a guest names in an array of
-//! /// `{ buf: u32, buf_len: u32 }` records.
-//! fn total_len(mem: &dyn GuestMemory, iovs: u32, count: u32) -> Result<u32, GuestError> {
-//!     let iovs = GuestPtr::<[[u32; 2]]>::new(mem, (iovs, count));
-//!     let mut total = 0u32;
-//!     for iov in iovs.iter() {
-//!         let [buf, len] = iov?.read()?;
-//!         let bytes = GuestPtr::<[u8]>::new(mem, (buf, len)).as_slice()?.expect("not shared");
-//!         total = total.checked_add(u32::try_from(bytes.len())?).ok_or(GuestError::PtrOverflow)?;
+//! guest_struct! {
+//!     /// A buffer named by the guest: wasm32 C layout, 8 bytes, align 4.
+//!     #[derive(Clone, Copy)]
+//!     pub struct Iovec<'a> {
+//!         pub buf: GuestPtr<'a, u8>,
+//!         pub buf_len: u32,
 //!     }
-//!     Ok(total)
+//! }
+//!
+//! /// Total length of the buffers named by a guest's iovec array, all of them
+//! /// borrowed at once.
+//! fn total_len<'a>(iovs: GuestPtr<'a, [Iovec<'a>]>) -> Result<u32, GuestError> {
+//!     let mut views = Vec::new();
+//!     for iov in iovs.iter() {
+//!         let Iovec { buf, buf_len } = iov?.read()?;
+//!         views.push(buf.as_array(buf_len).as_cow()?); // zero-copy unless shared memory
+//!     }
+//!     let total: usize = views.iter().map(|v| v.len()).sum();
+//!     Ok(u32::try_from(total)?)
 //! }
 //!
 //! let mem = OwnedMemory::new(1024);
-//! mem.ptr::<[[u32; 2]]>((0, 2)).copy_from_slice(&[[100, 5], [200, 7]])?;
-//! assert_eq!(total_len(&mem, 0, 2)?, 12);
-//! assert!(matches!(total_len(&mem, 1020, 2), Err(GuestError::PtrOutOfBounds(_))));
+//! let iov = |buf, buf_len| Iovec { buf: mem.ptr(buf), buf_len };
+//! mem.ptr::<[Iovec]>((0, 2)).copy_from_slice(&[iov(100, 5), iov(200, 7)])?;
+//! assert_eq!(total_len(mem.ptr((0, 2)))?, 12);
+//! assert!(matches!(total_len(mem.ptr((1020, 2))), Err(GuestError::InDataField { .. })));
 //! # Ok::<(), GuestError>(())
 //! ```
 //!
@@ -55,7 +64,9 @@
 //!   [`SharedSliceMemory`] are ready to use; [`GuestMemory::ptr`] makes a
 //!   pointer.
 //! - [`GuestPtr`] reads, writes, offsets, slices and views.
-//! - [`GuestType`] says how a type is laid out in guest memory.
+//! - [`GuestType`] says how a type is laid out in guest memory;
+//!   [`guest_struct!`], [`guest_enum!`] and [`guest_flags!`] declare guest
+//!   records, enums and flags the way WASI's witx does.
 #![deny(unsafe_op_in_unsafe_fn, missing_docs, missing_debug_implementations)]
 #![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 #![doc(test(attr(deny(warnings))))]
@@ -65,6 +76,7 @@
 compile_error!("guest-memory needs a 32- or 64-bit host");
 
 mod borrow;
+mod declare;
 mod error;
 mod guest_type;
 mod handle;
@@ -78,13 +90,20 @@ mod slice;
 mod str;
 
 pub use borrow::BorrowTracker;
+#[doc(hidden)]
+pub use declare::__private;
+pub use declare::GuestStruct;
 pub use error::GuestError;
-pub use guest_type::{GuestErrorType, GuestType, GuestTypeTransparent};
+pub use guest_type::{GuestErrorType, GuestLayout, GuestType, GuestTypeTransparent};
 pub use handle::BorrowHandle;
 pub use memories::{OwnedMemory, SharedSliceMemory, SliceMemory};
 pub use memory::GuestMemory;
 pub use ptr::{GuestPtr, Pointee};
 pub use region::Region;
+
+/// The `bitflags` crate, which [`guest_flags!`] builds on, so users need no
+/// dependency of their own.
+pub use bitflags;
 pub use slice::{GuestCow, GuestSlice, GuestSliceMut, UnsafeGuestSlice};
 pub use str::{GuestStr, GuestStrCow, GuestStrMut};
 

@@ -71,9 +71,11 @@ impl<'a, T: GuestType<'a>> GuestPtr<'a, [T]> {
     /// use guest_memory::{GuestMemory, OwnedMemory};
     ///
     /// let mem = OwnedMemory::from(vec![1, 0, 2, 0, 3, 0]);
-    /// let words = mem.ptr::<[u16]>((0, 3)).as_slice()?.expect("not shared memory");
-    /// assert_eq!(&*words, &[1, 2, 3]);
-    /// assert!(mem.ptr::<[u16]>((2, 1)).as_slice_mut().is_err()); // borrowed
+    /// let bytes = mem.ptr::<[u8]>((0, 6)).as_slice()?.expect("not shared memory");
+    /// assert_eq!(&*bytes, &[1, 0, 2, 0, 3, 0]);
+    /// assert!(mem.ptr::<[u8]>((2, 1)).as_slice_mut().is_err()); // borrowed
+    /// # #[cfg(target_endian = "little")] // multi-byte views need a little-endian host
+    /// assert_eq!(mem.ptr::<[u16]>((0, 3)).as_slice()?.unwrap(), [1, 2, 3]);
     /// # Ok::<(), guest_memory::GuestError>(())
     /// ```
     pub fn as_slice(&self) -> Result<Option<GuestSlice<'a, T>>, GuestError>
@@ -182,7 +184,7 @@ impl<'a, T: GuestType<'a>> GuestPtr<'a, [T]> {
 ///
 /// The region is shared-borrowed while this lives, so nothing writes it.
 ///
-/// ```compile_fail
+/// ```compile_fail,E0597
 /// use guest_memory::{GuestMemory, OwnedMemory};
 ///
 /// let view = {

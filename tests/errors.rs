@@ -60,7 +60,7 @@ fn ptr_not_aligned_checks_the_guest_offset() {
         matches!(err, GuestError::PtrNotAligned(r, 4) if r == Region::new(6, 4)),
         "{err:?}"
     );
-    let err = mem.ptr::<[u64]>((4, 2)).as_slice().unwrap_err();
+    let err = mem.ptr::<[u64]>((4, 2)).to_vec().unwrap_err();
     assert!(
         matches!(err, GuestError::PtrNotAligned(r, 8) if r == Region::new(4, 16)),
         "{err:?}"
@@ -79,7 +79,7 @@ fn ptr_not_aligned_checks_the_guest_offset() {
 fn host_misalignment_never_decides_guest_alignment() {
     // The same guest offsets, with the memory at a host address that is 1
     // mod 8: reads and writes answer exactly as on an aligned memory.
-    let mut backing = vec![0u8; 80];
+    let mut backing = [0u8; 80];
     let skew = (8 - backing.as_ptr().addr() % 8) % 8 + 1;
     let mem = guest_memory::SliceMemory::new(&mut backing[skew..skew + 64]);
     mem.ptr::<u64>(8).write(0x0102_0304_0506_0708).unwrap();
@@ -92,14 +92,18 @@ fn host_misalignment_never_decides_guest_alignment() {
         mem.ptr::<[u32]>((8, 2)).to_vec().unwrap(),
         [0x0506_0708, 0x0102_0304]
     );
-    // A zero-copy view is impossible there; a copy works.
-    let cow = mem.ptr::<[u32]>((8, 2)).as_cow().unwrap();
-    assert!(matches!(cow, guest_memory::GuestCow::Copied(_)));
-    assert_eq!(cow, [0x0506_0708, 0x0102_0304]);
-    assert!(matches!(
-        mem.ptr::<[u32]>((8, 2)).as_slice(),
-        Err(GuestError::PtrNotAligned(_, 4))
-    ));
+    // A zero-copy view is impossible there; a copy works. (Multi-byte views
+    // exist only on little-endian hosts.)
+    #[cfg(target_endian = "little")]
+    {
+        let cow = mem.ptr::<[u32]>((8, 2)).as_cow().unwrap();
+        assert!(matches!(cow, guest_memory::GuestCow::Copied(_)));
+        assert_eq!(cow, [0x0506_0708, 0x0102_0304]);
+        assert!(matches!(
+            mem.ptr::<[u32]>((8, 2)).as_slice(),
+            Err(GuestError::PtrNotAligned(_, 4))
+        ));
+    }
     // Bytes need no alignment.
     assert!(mem.ptr::<[u8]>((1, 3)).as_slice().unwrap().is_some());
 }

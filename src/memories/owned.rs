@@ -36,7 +36,7 @@ struct Chunk([u8; 16]);
 /// # Ok::<(), guest_memory::GuestError>(())
 /// ```
 ///
-/// ```compile_fail
+/// ```compile_fail,E0502
 /// use guest_memory::{GuestMemory, OwnedMemory};
 ///
 /// let mut mem = OwnedMemory::new(16);
