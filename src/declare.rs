@@ -190,7 +190,8 @@ pub mod __private {
 ///
 /// Reading a value with bits the type does not define is
 /// [`GuestError::InvalidFlagValue`], naming the type. The type derives
-/// `Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord`; attributes and
+/// `Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default` (the
+/// default is the empty set); attributes and
 /// doc comments on the type and on each flag are passed through.
 ///
 /// # Examples
@@ -226,7 +227,7 @@ macro_rules! guest_flags {
     ) => {
         $crate::bitflags::bitflags! {
             $(#[$attr])*
-            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
             $vis struct $name: $repr {
                 $(
                     $(#[$fattr])*

@@ -1,0 +1,496 @@
+//! The WASI functions themselves, written against `&dyn GuestMemory`: every
+//! guest pointer goes through the crate, and no offset arithmetic is done by
+//! hand. The engine glue is in `link.rs`.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::time::{Duration, Instant, SystemTime};
+
+use guest_memory::{GuestError, GuestMemory, GuestPtr};
+
+use super::types::{
+    Ciovec, Clockid, Errno, Event, EventFdReadwrite, Eventrwflags, Eventtype, Fdflags, Fdstat,
+    Filetype, Iovec, Rights, Sdflags, Subclockflags, Subscription, SubscriptionClock,
+    SubscriptionFdReadwrite, Whence,
+};
+
+/// What a WASI function returns: success, or the errno to hand back.
+pub type WasiResult = Result<(), Errno>;
+
+impl From<GuestError> for Errno {
+    /// Bad pointers of every kind are `EFAULT`, bad enum and flag values
+    /// `EINVAL`, bad UTF-8 `EILSEQ`.
+    fn from(e: GuestError) -> Errno {
+        match e {
+            GuestError::InFunc { err, .. } | GuestError::InDataField { err, .. } => {
+                Errno::from(*err)
+            }
+            GuestError::InvalidEnumValue(_) | GuestError::InvalidFlagValue(_) => Errno::Inval,
+            GuestError::SliceLengthsDiffer => Errno::Inval,
+            GuestError::InvalidUtf8(_) => Errno::Ilseq,
+            GuestError::TryFromIntError(_) => Errno::Overflow,
+            _ => Errno::Fault,
+        }
+    }
+}
+
+/// The program's view of the world: arguments, environment, stdio.
+pub struct Ctx {
+    args: Vec<String>,
+    env: Vec<String>,
+    stdin: Box<dyn Read + Send>,
+    stdout: Box<dyn Write + Send>,
+    stderr: Box<dyn Write + Send>,
+    open: [bool; 3],
+    start: Instant,
+    random: Option<File>,
+}
+
+impl Ctx {
+    /// A context with these arguments (`args[0]` is the program name),
+    /// environment and stdio.
+    pub fn new(
+        args: Vec<String>,
+        env: Vec<(String, String)>,
+        stdin: Box<dyn Read + Send>,
+        stdout: Box<dyn Write + Send>,
+        stderr: Box<dyn Write + Send>,
+    ) -> Self {
+        Ctx {
+            args,
+            env: env.into_iter().map(|(k, v)| format!("{k}={v}")).collect(),
+            stdin,
+            stdout,
+            stderr,
+            open: [true; 3],
+            start: Instant::now(),
+            random: None,
+        }
+    }
+
+    /// Flushes stdout and stderr.
+    pub fn flush(&mut self) {
+        let _ = self.stdout.flush();
+        let _ = self.stderr.flush();
+    }
+
+    fn stdio(&self, fd: u32) -> Result<usize, Errno> {
+        match usize::try_from(fd) {
+            Ok(i) if i < 3 && self.open[i] => Ok(i),
+            _ => Err(Errno::Badf),
+        }
+    }
+
+    fn writer(&mut self, fd: u32) -> Result<&mut dyn Write, Errno> {
+        match self.stdio(fd)? {
+            1 => Ok(&mut *self.stdout),
+            2 => Ok(&mut *self.stderr),
+            _ => Err(Errno::Badf),
+        }
+    }
+}
+
+/// Checks that `ptr` can hold a `T` before anything else is done, so a bad
+/// result pointer is reported before any side effect.
+fn check_out<'a, T: guest_memory::GuestType<'a>>(
+    ptr: GuestPtr<'a, T>,
+) -> Result<GuestPtr<'a, T>, Errno> {
+    ptr.as_array(1).region()?;
+    Ok(ptr)
+}
+
+/// The sizes `*_sizes_get` report for a list of strings, NUL-terminated.
+fn sizes(strings: &[String]) -> Result<(u32, u32), Errno> {
+    let count = u32::try_from(strings.len()).map_err(GuestError::from)?;
+    let bytes: usize = strings.iter().map(|s| s.len() + 1).sum();
+    Ok((count, u32::try_from(bytes).map_err(GuestError::from)?))
+}
+
+/// Writes `strings` as `args_get` / `environ_get` do: the NUL-terminated
+/// bytes to `buf`, a pointer to each into `ptrs`. Both regions are checked
+/// before either is written, and each is written in one step.
+fn write_strings(mem: &dyn GuestMemory, strings: &[String], ptrs: u32, buf: u32) -> WasiResult {
+    let (count, len) = sizes(strings)?;
+    let ptrs = GuestPtr::<[GuestPtr<u8>]>::new(mem, (ptrs, count));
+    let buf = GuestPtr::<[u8]>::new(mem, (buf, len));
+    ptrs.region()?;
+    buf.region()?;
+    let mut bytes = Vec::with_capacity(len as usize);
+    let mut starts = Vec::with_capacity(strings.len());
+    for s in strings {
+        let at = u32::try_from(bytes.len()).map_err(GuestError::from)?;
+        starts.push(buf.get(at).ok_or(Errno::Fault)?);
+        bytes.extend_from_slice(s.as_bytes());
+        bytes.push(0);
+    }
+    buf.copy_from_slice(&bytes)?;
+    ptrs.copy_from_slice(&starts)?;
+    Ok(())
+}
+
+fn write_sizes(mem: &dyn GuestMemory, strings: &[String], count: u32, size: u32) -> WasiResult {
+    let (n, len) = sizes(strings)?;
+    let count = check_out(GuestPtr::<u32>::new(mem, count))?;
+    let size = check_out(GuestPtr::<u32>::new(mem, size))?;
+    count.write(n)?;
+    size.write(len)?;
+    Ok(())
+}
+
+/// `args_get(argv, argv_buf)`.
+pub fn args_get(ctx: &mut Ctx, mem: &dyn GuestMemory, argv: u32, argv_buf: u32) -> WasiResult {
+    write_strings(mem, &ctx.args, argv, argv_buf)
+}
+
+/// `args_sizes_get(argc, argv_buf_size)`.
+pub fn args_sizes_get(
+    ctx: &mut Ctx,
+    mem: &dyn GuestMemory,
+    argc: u32,
+    buf_size: u32,
+) -> WasiResult {
+    write_sizes(mem, &ctx.args, argc, buf_size)
+}
+
+/// `environ_get(environ, environ_buf)`.
+pub fn environ_get(ctx: &mut Ctx, mem: &dyn GuestMemory, environ: u32, buf: u32) -> WasiResult {
+    write_strings(mem, &ctx.env, environ, buf)
+}
+
+/// `environ_sizes_get(count, buf_size)`.
+pub fn environ_sizes_get(
+    ctx: &mut Ctx,
+    mem: &dyn GuestMemory,
+    count: u32,
+    buf_size: u32,
+) -> WasiResult {
+    write_sizes(mem, &ctx.env, count, buf_size)
+}
+
+/// `fd_write(fd, iovs, iovs_len, nwritten)`: gathers every buffer, all
+/// borrowed at once (copied on a shared memory), then writes them out.
+pub fn fd_write(
+    ctx: &mut Ctx,
+    mem: &dyn GuestMemory,
+    fd: u32,
+    iovs: u32,
+    iovs_len: u32,
+    nwritten: u32,
+) -> WasiResult {
+    let out = ctx.writer(fd)?;
+    let iovs = GuestPtr::<[Ciovec]>::new(mem, (iovs, iovs_len));
+    iovs.region()?;
+    let nwritten = check_out(GuestPtr::<u32>::new(mem, nwritten))?;
+    let mut bufs = Vec::new();
+    let mut total = 0u32;
+    for iov in iovs.iter() {
+        let Ciovec { buf, buf_len } = iov?.read()?;
+        bufs.push(buf.as_array(buf_len).as_cow()?);
+        total = total.checked_add(buf_len).ok_or(Errno::Inval)?;
+    }
+    for buf in &bufs {
+        out.write_all(buf).map_err(|_| Errno::Io)?;
+    }
+    drop(bufs);
+    nwritten.write(total)?;
+    Ok(())
+}
+
+/// `fd_read(fd, iovs, iovs_len, nread)`: scatters into every buffer. On a
+/// non-shared memory all buffers are mut-borrowed at once, so overlapping
+/// iovecs are refused (`EFAULT`) instead of aliased; on a shared memory each
+/// is filled by a copy.
+pub fn fd_read(
+    ctx: &mut Ctx,
+    mem: &dyn GuestMemory,
+    fd: u32,
+    iovs: u32,
+    iovs_len: u32,
+    nread: u32,
+) -> WasiResult {
+    if ctx.stdio(fd)? != 0 {
+        return Err(Errno::Badf);
+    }
+    let iovs = GuestPtr::<[Iovec]>::new(mem, (iovs, iovs_len));
+    iovs.region()?;
+    let nread = check_out(GuestPtr::<u32>::new(mem, nread))?;
+    let mut targets = Vec::new();
+    for iov in iovs.iter() {
+        let Iovec { buf, buf_len } = iov?.read()?;
+        targets.push(buf.as_array(buf_len));
+    }
+    let mut total = 0usize;
+    if mem.is_shared_memory() {
+        for target in targets {
+            target.region()?;
+            let mut chunk = vec![0; target.len() as usize];
+            let n = ctx.stdin.read(&mut chunk).map_err(|_| Errno::Io)?;
+            let n32 = u32::try_from(n).map_err(GuestError::from)?;
+            target
+                .get_range(0..n32)
+                .ok_or(Errno::Fault)?
+                .copy_from_slice(&chunk[..n])?;
+            total += n;
+            if n < chunk.len() {
+                break;
+            }
+        }
+    } else {
+        let mut views = Vec::new();
+        for target in targets {
+            views.push(target.as_slice_mut()?.ok_or(Errno::Fault)?);
+        }
+        for view in &mut views {
+            let n = ctx.stdin.read(view).map_err(|_| Errno::Io)?;
+            total += n;
+            if n < view.len() {
+                break;
+            }
+        }
+    }
+    nread.write(u32::try_from(total).map_err(GuestError::from)?)?;
+    Ok(())
+}
+
+/// `fd_close(fd)`.
+pub fn fd_close(ctx: &mut Ctx, fd: u32) -> WasiResult {
+    let i = ctx.stdio(fd)?;
+    ctx.open[i] = false;
+    Ok(())
+}
+
+/// `fd_seek(fd, offset, whence, newoffset)`: stdio cannot seek.
+pub fn fd_seek(
+    ctx: &mut Ctx,
+    mem: &dyn GuestMemory,
+    fd: u32,
+    _offset: i64,
+    whence: u32,
+    newoffset: u32,
+) -> WasiResult {
+    ctx.stdio(fd)?;
+    let whence = u8::try_from(whence).map_err(|_| Errno::Inval)?;
+    Whence::try_from(whence)?;
+    check_out(GuestPtr::<u64>::new(mem, newoffset))?;
+    Err(Errno::Spipe)
+}
+
+/// `fd_fdstat_get(fd, buf)`: stdio are character devices.
+pub fn fd_fdstat_get(ctx: &mut Ctx, mem: &dyn GuestMemory, fd: u32, buf: u32) -> WasiResult {
+    let i = ctx.stdio(fd)?;
+    let rights = if i == 0 {
+        Rights::FD_READ
+    } else {
+        Rights::FD_WRITE
+    } | Rights::POLL_FD_READWRITE;
+    let stat = Fdstat {
+        fs_filetype: Filetype::CharacterDevice,
+        fs_flags: if i == 0 {
+            Fdflags::empty()
+        } else {
+            Fdflags::APPEND
+        },
+        fs_rights_base: rights,
+        fs_rights_inheriting: Rights::empty(),
+    };
+    GuestPtr::<Fdstat>::new(mem, buf).write(stat)?;
+    Ok(())
+}
+
+/// `fd_prestat_get(fd, buf)`: nothing is preopened.
+pub fn fd_prestat_get(_ctx: &mut Ctx, _fd: u32) -> WasiResult {
+    Err(Errno::Badf)
+}
+
+/// `fd_prestat_dir_name(fd, path, path_len)`: nothing is preopened.
+pub fn fd_prestat_dir_name(_ctx: &mut Ctx, _fd: u32) -> WasiResult {
+    Err(Errno::Badf)
+}
+
+/// `random_get(buf, buf_len)`, from the host's `/dev/urandom`.
+pub fn random_get(ctx: &mut Ctx, mem: &dyn GuestMemory, buf: u32, len: u32) -> WasiResult {
+    let target = GuestPtr::<[u8]>::new(mem, (buf, len));
+    target.region()?;
+    if ctx.random.is_none() {
+        ctx.random = Some(File::open("/dev/urandom").map_err(|_| Errno::Io)?);
+    }
+    let source = ctx.random.as_mut().ok_or(Errno::Io)?;
+    match target.as_slice_mut()? {
+        Some(mut view) => source.read_exact(&mut view).map_err(|_| Errno::Io)?,
+        None => {
+            let mut bytes = vec![0; len as usize];
+            source.read_exact(&mut bytes).map_err(|_| Errno::Io)?;
+            target.copy_from_slice(&bytes)?;
+        }
+    }
+    Ok(())
+}
+
+fn clock_id(id: u32) -> Result<Clockid, Errno> {
+    match Clockid::try_from(id)? {
+        id @ (Clockid::Realtime | Clockid::Monotonic) => Ok(id),
+        // CPU-time clocks are not offered.
+        _ => Err(Errno::Inval),
+    }
+}
+
+fn now(ctx: &Ctx, id: Clockid) -> Result<u64, Errno> {
+    let since = match id {
+        Clockid::Realtime => SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_err(|_| Errno::Io)?,
+        _ => ctx.start.elapsed(),
+    };
+    u64::try_from(since.as_nanos()).map_err(|_| Errno::Overflow)
+}
+
+/// `clock_res_get(id, resolution)`: nanoseconds.
+pub fn clock_res_get(
+    _ctx: &mut Ctx,
+    mem: &dyn GuestMemory,
+    id: u32,
+    resolution: u32,
+) -> WasiResult {
+    clock_id(id)?;
+    GuestPtr::<u64>::new(mem, resolution).write(1)?;
+    Ok(())
+}
+
+/// `clock_time_get(id, precision, time)`.
+pub fn clock_time_get(
+    ctx: &mut Ctx,
+    mem: &dyn GuestMemory,
+    id: u32,
+    _precision: u64,
+    time: u32,
+) -> WasiResult {
+    let id = clock_id(id)?;
+    let time = check_out(GuestPtr::<u64>::new(mem, time))?;
+    time.write(now(ctx, id)?)?;
+    Ok(())
+}
+
+/// `sock_shutdown(fd, how)`: stdio are not sockets.
+pub fn sock_shutdown(ctx: &mut Ctx, fd: u32, how: u32) -> WasiResult {
+    ctx.stdio(fd)?;
+    let how = u8::try_from(how).map_err(|_| Errno::Inval)?;
+    Sdflags::from_bits(how).ok_or(Errno::Inval)?;
+    Err(Errno::Notsock)
+}
+
+/// `sched_yield()`.
+pub fn sched_yield() -> WasiResult {
+    std::thread::yield_now();
+    Ok(())
+}
+
+/// `poll_oneoff(in, out, nsubscriptions, nevents)`: fd subscriptions on
+/// stdio are ready at once; otherwise sleeps until the earliest clock
+/// subscription is due and reports every due one.
+pub fn poll_oneoff(
+    ctx: &mut Ctx,
+    mem: &dyn GuestMemory,
+    subs: u32,
+    events: u32,
+    n: u32,
+    nevents: u32,
+) -> WasiResult {
+    if n == 0 {
+        return Err(Errno::Inval);
+    }
+    let subs = GuestPtr::<[Subscription]>::new(mem, (subs, n));
+    let events = GuestPtr::<[Event]>::new(mem, (events, n));
+    subs.region()?;
+    events.region()?;
+    let nevents = check_out(GuestPtr::<u32>::new(mem, nevents))?;
+
+    enum Wait {
+        Ready(Event),
+        Until(u64, Clockid, u64), // userdata, clock, deadline
+    }
+    let mut waits = Vec::new();
+    for sub in subs.iter() {
+        let sub = sub?;
+        let Subscription { userdata, tag, .. } = sub.read()?;
+        let payload = sub.fields()?.u;
+        let ready = |error, type_| {
+            Wait::Ready(Event {
+                userdata,
+                error,
+                type_,
+                fd_readwrite: EventFdReadwrite::default(),
+            })
+        };
+        waits.push(match tag {
+            Eventtype::Clock => {
+                let SubscriptionClock {
+                    id, timeout, flags, ..
+                } = payload.cast::<SubscriptionClock>().read()?;
+                let id = clock_id(u32::from(id))?;
+                let deadline = if flags.contains(Subclockflags::SUBSCRIPTION_CLOCK_ABSTIME) {
+                    timeout
+                } else {
+                    now(ctx, id)?.saturating_add(timeout)
+                };
+                Wait::Until(userdata, id, deadline)
+            }
+            Eventtype::FdRead | Eventtype::FdWrite => {
+                let SubscriptionFdReadwrite { file_descriptor } =
+                    payload.cast::<SubscriptionFdReadwrite>().read()?;
+                match ctx.stdio(file_descriptor) {
+                    Ok(_) => Wait::Ready(Event {
+                        userdata,
+                        error: Errno::Success,
+                        type_: tag,
+                        fd_readwrite: EventFdReadwrite {
+                            nbytes: 1,
+                            flags: Eventrwflags::empty(),
+                        },
+                    }),
+                    Err(e) => ready(e, tag),
+                }
+            }
+        });
+    }
+
+    let mut out: Vec<Event> = waits
+        .iter()
+        .filter_map(|w| match w {
+            Wait::Ready(e) => Some(*e),
+            Wait::Until(..) => None,
+        })
+        .collect();
+    if out.is_empty() {
+        // Sleep until the earliest deadline, then report every due clock.
+        let mut earliest: Option<Duration> = None;
+        for w in &waits {
+            if let Wait::Until(_, id, deadline) = w {
+                let left = Duration::from_nanos(deadline.saturating_sub(now(ctx, *id)?));
+                earliest = Some(earliest.map_or(left, |e| e.min(left)));
+            }
+        }
+        if let Some(left) = earliest {
+            ctx.flush();
+            std::thread::sleep(left);
+        }
+        for w in &waits {
+            if let Wait::Until(userdata, id, deadline) = w
+                && now(ctx, *id)? >= *deadline
+            {
+                out.push(Event {
+                    userdata: *userdata,
+                    error: Errno::Success,
+                    type_: Eventtype::Clock,
+                    fd_readwrite: EventFdReadwrite::default(),
+                });
+            }
+        }
+    }
+    let count = u32::try_from(out.len()).map_err(GuestError::from)?;
+    events
+        .get_range(0..count)
+        .ok_or(Errno::Fault)?
+        .copy_from_slice(&out)?;
+    nevents.write(count)?;
+    Ok(())
+}
