@@ -228,7 +228,7 @@ pub(crate) fn guest_bytes(
     start
         .zip(end)
         .and_then(|(start, end)| base.get(start..end))
-        .ok_or(GuestError::PtrOutOfBounds(r))
+        .ok_or_else(|| GuestError::PtrOutOfBounds(r))
 }
 
 /// [`GuestMemory::read_bytes`] into an initialized buffer.

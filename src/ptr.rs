@@ -159,7 +159,7 @@ impl<'a, T> GuestPtr<'a, T> {
         let offset = n
             .checked_mul(T::guest_size())
             .and_then(|bytes| self.pointer.checked_add(bytes))
-            .ok_or(GuestError::PtrOverflow)?;
+            .ok_or_else(|| GuestError::PtrOverflow)?;
         Ok(GuestPtr::new(self.mem, offset))
     }
 
@@ -340,7 +340,9 @@ pub(crate) fn array_bytes(
     size: u32,
     align: usize,
 ) -> Result<(Region, &[UnsafeCell<u8>]), GuestError> {
-    let bytes = count.checked_mul(size).ok_or(GuestError::PtrOverflow)?;
+    let bytes = count
+        .checked_mul(size)
+        .ok_or_else(|| GuestError::PtrOverflow)?;
     let r = checked_region(offset, bytes)?;
     check_align(r, align)?;
     Ok((r, guest_bytes(mem.base(), r)?))
@@ -350,13 +352,22 @@ pub(crate) fn array_bytes(
 /// accepts every offset).
 #[inline]
 pub(crate) fn check_align(r: Region, align: usize) -> Result<(), GuestError> {
-    let align64 = u64::try_from(align).unwrap_or(u64::MAX);
-    match u64::from(r.start).checked_rem(align64) {
-        Some(0) | None => Ok(()),
-        Some(_) => Err(GuestError::PtrNotAligned(
+    let aligned = if align.is_power_of_two() {
+        // Every guest alignment: a mask, not a division.
+        u64::from(r.start) & (u64::try_from(align).unwrap_or(u64::MAX) - 1) == 0
+    } else {
+        let align64 = u64::try_from(align).unwrap_or(u64::MAX);
+        u64::from(r.start)
+            .checked_rem(align64)
+            .is_none_or(|rem| rem == 0)
+    };
+    if aligned {
+        Ok(())
+    } else {
+        Err(GuestError::PtrNotAligned(
             r,
             u32::try_from(align).unwrap_or(u32::MAX),
-        )),
+        ))
     }
 }
 
@@ -427,6 +438,9 @@ mod tests {
         assert!(check_align(Region::new(6, 4), 4).is_err());
         assert!(check_align(Region::new(7, 4), 1).is_ok());
         assert!(check_align(Region::new(7, 4), 0).is_ok());
+        assert!(check_align(Region::new(9, 4), 3).is_ok());
+        assert!(check_align(Region::new(10, 4), 3).is_err());
+        assert!(check_align(Region::new(u32::MAX, 4), usize::MAX / 2 + 1).is_err());
     }
 
     #[test]
