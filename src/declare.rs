@@ -170,6 +170,23 @@ pub mod __private {
             .map_err(|e| e.in_data_field(typename, field))
     }
 
+    /// Checks that a whole record, trailing padding included, is in bounds,
+    /// once each field has been read; an error is reported against the last
+    /// field, which the padding follows.
+    #[inline]
+    pub fn check_record(
+        mem: &dyn GuestMemory,
+        base: u32,
+        size: u32,
+        typename: &'static str,
+        fields: &[&'static str],
+    ) -> Result<(), GuestError> {
+        match crate::ptr::array_bytes(mem, base, 1, size, 1) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(e.in_data_field(typename, fields.last().copied().unwrap_or(""))),
+        }
+    }
+
     /// Writes one field into a record's scratch encoding.
     #[inline]
     pub fn write_field<'a, T: GuestType<'a>>(
@@ -479,7 +496,7 @@ macro_rules! guest_struct {
                 <Self as $crate::GuestLayout>::GUEST_ALIGN as usize
             }
             fn read(ptr: &$crate::GuestPtr<$gt, Self>) -> ::core::result::Result<Self, $crate::GuestError> {
-                ::core::result::Result::Ok($name {
+                let value = $name {
                     $(
                         $field: $crate::__private::read_field(
                             ptr.mem(),
@@ -489,7 +506,17 @@ macro_rules! guest_struct {
                             ::core::stringify!($field),
                         )?,
                     )*
-                })
+                };
+                // Every field fits; the trailing padding must too, as a
+                // write of the record would need it.
+                $crate::__private::check_record(
+                    ptr.mem(),
+                    ptr.offset(),
+                    <Self as $crate::GuestLayout>::GUEST_SIZE,
+                    ::core::stringify!($name),
+                    &[$(::core::stringify!($field)),*],
+                )?;
+                ::core::result::Result::Ok(value)
             }
             fn write(ptr: &$crate::GuestPtr<'_, Self>, val: Self) -> ::core::result::Result<(), $crate::GuestError> {
                 $crate::__private::write_via_scratch(
