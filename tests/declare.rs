@@ -350,7 +350,10 @@ fn read_errors_name_the_record_and_the_field() {
     let (ty, field, inner) = field_error(short.ptr::<Padded>(52).read().unwrap_err());
     assert_eq!((ty.as_str(), field), ("Padded", "c"));
     assert!(matches!(inner, GuestError::PtrOutOfBounds(r) if r == Region::new(52, 12)));
-    assert!(matches!(short.ptr::<Padded>(52).write(Padded { a: 0, b: 0, c: 0 }), Err(GuestError::PtrOutOfBounds(_))));
+    assert!(matches!(
+        short.ptr::<Padded>(52).write(Padded { a: 0, b: 0, c: 0 }),
+        Err(GuestError::PtrOutOfBounds(_))
+    ));
     // Misaligned.
     let (ty, field, inner) = field_error(mem.ptr::<Padded>(2).read().unwrap_err());
     assert_eq!((ty.as_str(), field), ("Padded", "b"));

@@ -44,6 +44,15 @@ struct Chunk([u8; 16]);
 /// mem.grow(16).unwrap(); // cannot grow while a view is alive
 /// drop(view);
 /// ```
+///
+/// ```compile_fail,E0502
+/// use guest_memory::{GuestMemory, OwnedMemory};
+///
+/// let mut mem = OwnedMemory::new(16);
+/// let p = mem.ptr::<u32>(0);
+/// mem.grow(16).unwrap(); // nor while a pointer into it is
+/// p.read().unwrap();
+/// ```
 pub struct OwnedMemory {
     // Invariant: `chunks` came from `Box::<[Chunk]>::into_raw` with
     // `chunk_count` elements, is owned by this value, and is reached only
