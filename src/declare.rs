@@ -150,9 +150,7 @@ pub mod __private {
         base: u32,
         offset: u32,
     ) -> Result<GuestPtr<'a, T>, GuestError> {
-        let at = base
-            .checked_add(offset)
-            .ok_or_else(|| GuestError::PtrOverflow)?;
+        let at = base.checked_add(offset).ok_or(GuestError::PtrOverflow)?;
         Ok(GuestPtr::new(mem, at))
     }
 

@@ -159,7 +159,7 @@ impl<'a, T> GuestPtr<'a, T> {
         let offset = n
             .checked_mul(T::guest_size())
             .and_then(|bytes| self.pointer.checked_add(bytes))
-            .ok_or_else(|| GuestError::PtrOverflow)?;
+            .ok_or(GuestError::PtrOverflow)?;
         Ok(GuestPtr::new(self.mem, offset))
     }
 
@@ -340,9 +340,7 @@ pub(crate) fn array_bytes(
     size: u32,
     align: usize,
 ) -> Result<(Region, &[UnsafeCell<u8>]), GuestError> {
-    let bytes = count
-        .checked_mul(size)
-        .ok_or_else(|| GuestError::PtrOverflow)?;
+    let bytes = count.checked_mul(size).ok_or(GuestError::PtrOverflow)?;
     let r = checked_region(offset, bytes)?;
     check_align(r, align)?;
     Ok((r, guest_bytes(mem.base(), r)?))

@@ -131,7 +131,7 @@ impl OwnedMemory {
             .len
             .checked_add(additional)
             .filter(|&n| u64::try_from(n).is_ok_and(|n| n <= MAX_LEN))
-            .ok_or_else(|| GuestError::PtrOverflow)?;
+            .ok_or(GuestError::PtrOverflow)?;
         let new_count = new_len.div_ceil(16);
         if new_count > self.chunk_count {
             let mut grown = vec![Chunk([0; 16]); new_count].into_boxed_slice();
