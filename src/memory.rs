@@ -225,10 +225,12 @@ pub(crate) fn guest_bytes(
 ) -> Result<&[UnsafeCell<u8>], GuestError> {
     let start = usize::try_from(r.start).ok();
     let end = usize::try_from(r.end()).ok();
-    start
-        .zip(end)
-        .and_then(|(start, end)| base.get(start..end))
-        .ok_or_else(|| GuestError::PtrOutOfBounds(r))
+    // A `match`, not `ok_or`: an eager error value would be built and
+    // dropped on every successful access.
+    match start.zip(end).and_then(|(start, end)| base.get(start..end)) {
+        Some(bytes) => Ok(bytes),
+        None => Err(GuestError::PtrOutOfBounds(r)),
+    }
 }
 
 /// [`GuestMemory::read_bytes`] into an initialized buffer.
