@@ -56,6 +56,13 @@ impl<'a> SharedSliceMemory<'a> {
     /// shared memory is specified; cells reachable by non-atomic code (say,
     /// behind a single-threaded `Cell`-like type) must not be passed, since
     /// this type lets other threads write them.
+    ///
+    /// One gap remains that no host can close: a guest may race accesses of
+    /// different widths on the same bytes (a 4-byte store against this
+    /// type's 8-byte load), which Rust's memory model leaves undefined even
+    /// when both are atomic. Engines' shared memories are in the same
+    /// position; this type keeps its side to single atomic accesses, as wide
+    /// as alignment allows, so an aligned value is never torn.
     pub unsafe fn new(cells: &'a [UnsafeCell<u8>]) -> Self {
         SharedSliceMemory {
             cells,
