@@ -201,6 +201,43 @@ pub mod __private {
     pub const fn assert_transparent<'a, T: crate::GuestTypeTransparent<'a>>() {}
 }
 
+/// The `GuestLayout` and `GuestType` impls of a type stored as an integer
+/// `repr`: decoded from the integer by `from` (which may fail), encoded by
+/// `to`. Shared by [`guest_flags!`] and [`guest_enum!`]; not public API.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __guest_repr_impls {
+    ($name:ident : $repr:ty, |$bits:ident| $from:expr, |$val:ident| $to:expr) => {
+        impl $crate::GuestLayout for $name {
+            const GUEST_SIZE: u32 = <$repr as $crate::GuestLayout>::GUEST_SIZE;
+            const GUEST_ALIGN: u32 = <$repr as $crate::GuestLayout>::GUEST_ALIGN;
+        }
+
+        impl<'a> $crate::GuestType<'a> for $name {
+            #[inline]
+            fn guest_size() -> u32 {
+                <$repr as $crate::GuestType<'a>>::guest_size()
+            }
+            #[inline]
+            fn guest_align() -> usize {
+                <$repr as $crate::GuestType<'a>>::guest_align()
+            }
+            fn read(
+                ptr: &$crate::GuestPtr<'a, Self>,
+            ) -> ::core::result::Result<Self, $crate::GuestError> {
+                let $bits = ptr.cast::<$repr>().read()?;
+                $from
+            }
+            fn write(
+                ptr: &$crate::GuestPtr<'_, Self>,
+                $val: Self,
+            ) -> ::core::result::Result<(), $crate::GuestError> {
+                ptr.cast::<$repr>().write($to)
+            }
+        }
+    };
+}
+
 /// Declares a guest flags type: a [`bitflags`](crate::bitflags) type (with
 /// all of its API) over `u8`, `u16`, `u32` or `u64`, plus [`GuestType`] and
 /// [`GuestLayout`](crate::GuestLayout).
@@ -253,28 +290,9 @@ macro_rules! guest_flags {
             }
         }
 
-        impl $crate::GuestLayout for $name {
-            const GUEST_SIZE: u32 = <$repr as $crate::GuestLayout>::GUEST_SIZE;
-            const GUEST_ALIGN: u32 = <$repr as $crate::GuestLayout>::GUEST_ALIGN;
-        }
-
-        impl<'a> $crate::GuestType<'a> for $name {
-            #[inline]
-            fn guest_size() -> u32 {
-                <$repr as $crate::GuestType<'a>>::guest_size()
-            }
-            #[inline]
-            fn guest_align() -> usize {
-                <$repr as $crate::GuestType<'a>>::guest_align()
-            }
-            fn read(ptr: &$crate::GuestPtr<'a, Self>) -> ::core::result::Result<Self, $crate::GuestError> {
-                let bits = ptr.cast::<$repr>().read()?;
-                Self::from_bits(bits).ok_or($crate::GuestError::InvalidFlagValue(::core::stringify!($name)))
-            }
-            fn write(ptr: &$crate::GuestPtr<'_, Self>, val: Self) -> ::core::result::Result<(), $crate::GuestError> {
-                ptr.cast::<$repr>().write(val.bits())
-            }
-        }
+        $crate::__guest_repr_impls!($name: $repr,
+            |bits| $name::from_bits(bits).ok_or($crate::GuestError::InvalidFlagValue(::core::stringify!($name))),
+            |val| val.bits());
     };
 }
 
@@ -343,27 +361,9 @@ macro_rules! guest_enum {
             }
         }
 
-        impl $crate::GuestLayout for $name {
-            const GUEST_SIZE: u32 = <$repr as $crate::GuestLayout>::GUEST_SIZE;
-            const GUEST_ALIGN: u32 = <$repr as $crate::GuestLayout>::GUEST_ALIGN;
-        }
-
-        impl<'a> $crate::GuestType<'a> for $name {
-            #[inline]
-            fn guest_size() -> u32 {
-                <$repr as $crate::GuestType<'a>>::guest_size()
-            }
-            #[inline]
-            fn guest_align() -> usize {
-                <$repr as $crate::GuestType<'a>>::guest_align()
-            }
-            fn read(ptr: &$crate::GuestPtr<'a, Self>) -> ::core::result::Result<Self, $crate::GuestError> {
-                <$name as ::core::convert::TryFrom<$repr>>::try_from(ptr.cast::<$repr>().read()?)
-            }
-            fn write(ptr: &$crate::GuestPtr<'_, Self>, val: Self) -> ::core::result::Result<(), $crate::GuestError> {
-                ptr.cast::<$repr>().write(val as $repr)
-            }
-        }
+        $crate::__guest_repr_impls!($name: $repr,
+            |bits| <$name as ::core::convert::TryFrom<$repr>>::try_from(bits),
+            |val| val as $repr);
     };
 }
 

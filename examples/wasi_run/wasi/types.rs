@@ -124,7 +124,7 @@ guest_struct! {
 
 guest_struct! {
     /// What `fd_fdstat_get` reports.
-    #[derive(Debug, Clone, Copy)]
+    #[derive(Debug, Clone, Copy, PartialEq)]
     pub struct Fdstat {
         pub fs_filetype: Filetype,
         pub fs_flags: Fdflags,
@@ -136,13 +136,13 @@ guest_struct! {
 guest_struct! {
     /// What `fd_prestat_get` reports: a tagged union whose only variant is a
     /// directory with the length of its name.
-    #[derive(Debug, Clone, Copy)]
+    #[derive(Debug, Clone, Copy, PartialEq)]
     pub struct Prestat { pub tag: u8, pub pr_name_len: u32 }
 }
 
 guest_struct! {
     /// The `clock` variant of a subscription.
-    #[derive(Debug, Clone, Copy)]
+    #[derive(Debug, Clone, Copy, PartialEq)]
     pub struct SubscriptionClock {
         pub id: Clockid,
         pub timeout: u64,
@@ -153,7 +153,7 @@ guest_struct! {
 
 guest_struct! {
     /// The `fd_read` / `fd_write` variant of a subscription.
-    #[derive(Debug, Clone, Copy)]
+    #[derive(Debug, Clone, Copy, PartialEq)]
     pub struct SubscriptionFdReadwrite { pub file_descriptor: u32 }
 }
 
@@ -161,19 +161,19 @@ guest_struct! {
     /// One `poll_oneoff` subscription. The union after the tag is kept as raw
     /// words and decoded, through a field pointer, by the variant the tag
     /// names: decoding it as the wrong variant could refuse valid input.
-    #[derive(Debug, Clone, Copy)]
+    #[derive(Debug, Clone, Copy, PartialEq)]
     pub struct Subscription { pub userdata: u64, pub tag: Eventtype, pub u: [u64; 4] }
 }
 
 guest_struct! {
     /// The fd part of an event.
-    #[derive(Debug, Clone, Copy, Default)]
+    #[derive(Debug, Clone, Copy, Default, PartialEq)]
     pub struct EventFdReadwrite { pub nbytes: u64, pub flags: Eventrwflags }
 }
 
 guest_struct! {
     /// One `poll_oneoff` event.
-    #[derive(Debug, Clone, Copy)]
+    #[derive(Debug, Clone, Copy, PartialEq)]
     pub struct Event {
         pub userdata: u64,
         pub error: Errno,
