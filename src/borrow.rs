@@ -12,9 +12,9 @@
 //!   the segments are a function of the live borrows alone and number at most
 //!   twice the live shared borrows.
 //!
-//! While only a few borrows are outstanding they live in a small inline array
-//! instead, scanned in full: the common "one view at a time" and "a handful
-//! of iovecs" patterns never touch (or allocate) a tree node.
+//! While only one region is borrowed it lives in a `single` slot instead, so
+//! the common "one view at a time" pattern never touches (or allocates) a
+//! tree node.
 //!
 //! A handle carries its region and the issuing tracker's identity, so
 //! releasing needs no slab, handles never run out, and a handle given to the
@@ -233,49 +233,38 @@ mod maps {
 
     use crate::Region;
 
-    /// How many borrows live inline before the trees take over. Small in this
-    /// crate's unit tests, so that they exercise the trees too.
-    const SMALL: usize = if cfg!(test) { 2 } else { 8 };
-
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     struct Segment {
         end: u64,
         count: u64,
     }
 
-    /// One borrow, as the inline array holds it.
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-    struct Entry {
+    /// The one borrowed region, while there is only one: a mut borrow, or
+    /// `shared` shared borrows of exactly this region. Kept out of the trees
+    /// because one view at a time is the common case, and a tree that goes
+    /// from empty to one entry and back allocates and frees a node each time.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    struct Single {
         start: u64,
         end: u64,
-        exclusive: bool,
+        /// 0 for a mut borrow, else the number of shared borrows.
+        shared: u64,
     }
 
-    impl Entry {
-        fn new(r: Region, exclusive: bool) -> Self {
-            Entry {
-                start: u64::from(r.start),
-                end: r.end(),
-                exclusive,
-            }
-        }
-
+    impl Single {
         fn overlaps(&self, r: Region) -> bool {
             self.start < r.end() && u64::from(r.start) < self.end
         }
+
+        fn is(&self, r: Region) -> bool {
+            self.start == u64::from(r.start) && self.end == r.end()
+        }
     }
 
-    /// While at most `SMALL` borrows are outstanding they are kept, as they
-    /// came, in a small inline array: a scan of a few entries is cheaper than
-    /// any tree walk, and a tree that goes from empty to one entry and back
-    /// allocates and frees a node each time. Past that they move into the
-    /// trees, which stay in charge until they are empty again.
-    ///
-    /// Invariant: `len > 0` only while both trees are empty.
+    /// Invariant: when `single` is `Some`, both trees are empty.
     #[derive(Default)]
     pub(super) struct Maps {
-        small: [Entry; SMALL],
-        len: usize,
+        single: Option<Single>,
         /// Every outstanding mut borrow, `start -> end`; disjoint.
         exclusive: BTreeMap<u64, u64>,
         /// The union of the shared borrows as disjoint segments with cover
@@ -285,30 +274,21 @@ mod maps {
 
     impl Maps {
         #[inline]
-        fn inline(&self) -> bool {
-            self.exclusive.is_empty() && self.shared.is_empty()
-        }
-
-        fn entries(&self) -> &[Entry] {
-            &self.small[..self.len]
-        }
-
-        #[inline]
         pub(super) fn is_empty(&self) -> bool {
-            self.len == 0 && self.inline()
+            self.single.is_none() && self.exclusive.is_empty() && self.shared.is_empty()
         }
 
         pub(super) fn mut_count(&self) -> usize {
-            self.exclusive.len() + self.entries().iter().filter(|e| e.exclusive).count()
+            self.exclusive.len() + usize::from(self.single.is_some_and(|s| s.shared == 0))
         }
 
         pub(super) fn shared_segment_count(&self) -> usize {
-            self.shared.len() + self.entries().iter().filter(|e| !e.exclusive).count()
+            self.shared.len() + usize::from(self.single.is_some_and(|s| s.shared > 0))
         }
 
         pub(super) fn any(&self) -> Option<Region> {
-            if let Some(e) = self.entries().first() {
-                return Some(region(e.start, e.end));
+            if let Some(s) = self.single {
+                return Some(region(s.start, s.end));
             }
             let (&s, &e) = self
                 .exclusive
@@ -322,8 +302,11 @@ mod maps {
             if r.is_empty() {
                 return false;
             }
-            if self.inline() {
-                return self.entries().iter().any(|e| e.exclusive && e.overlaps(r));
+            if let Some(s) = self.single {
+                return s.shared == 0 && s.overlaps(r);
+            }
+            if self.exclusive.is_empty() {
+                return false;
             }
             match self.exclusive.range(..r.end()).next_back() {
                 Some((_, &end)) => end > u64::from(r.start),
@@ -336,95 +319,94 @@ mod maps {
             if r.is_empty() {
                 return false;
             }
-            if self.inline() {
-                return self.entries().iter().any(|e| !e.exclusive && e.overlaps(r));
+            if let Some(s) = self.single {
+                return s.shared > 0 && s.overlaps(r);
             }
-            self.tree_shared_overlaps(r)
-        }
-
-        fn tree_shared_overlaps(&self, r: Region) -> bool {
+            if self.shared.is_empty() {
+                return false;
+            }
             match self.shared.range(..r.end()).next_back() {
                 Some((_, seg)) => seg.end > u64::from(r.start),
                 None => false,
             }
         }
 
-        /// Keeps `e` inline if there is room; otherwise moves every inline
-        /// borrow into the trees and says so.
-        #[inline]
-        fn push_inline(&mut self, e: Entry) -> bool {
-            if self.inline() && self.len < SMALL {
-                self.small[self.len] = e;
-                self.len += 1;
-                return true;
-            }
-            let spilled = self.len;
-            self.len = 0;
-            for i in 0..spilled {
-                let e = self.small[i];
-                let r = region(e.start, e.end);
-                if e.exclusive {
-                    self.exclusive.insert(e.start, e.end);
+        /// Moves the single borrow into the trees.
+        fn spill(&mut self) {
+            if let Some(s) = self.single.take() {
+                if s.shared == 0 {
+                    self.exclusive.insert(s.start, s.end);
                 } else {
-                    self.tree_add_shared(r);
+                    self.shared.insert(
+                        s.start,
+                        Segment {
+                            end: s.end,
+                            count: s.shared,
+                        },
+                    );
                 }
             }
-            false
-        }
-
-        /// Takes the inline borrow equal to `e` out; `false` if the trees hold
-        /// the borrows.
-        #[inline]
-        fn remove_inline(&mut self, e: Entry) -> bool {
-            if !self.inline() {
-                return false;
-            }
-            match self.entries().iter().position(|x| *x == e) {
-                Some(i) => {
-                    self.len -= 1;
-                    self.small[i] = self.small[self.len];
-                }
-                None => debug_assert!(false, "released a borrow never recorded"),
-            }
-            true
         }
 
         /// Records a mut borrow; the caller has checked it overlaps nothing.
         #[inline]
         pub(super) fn add_mut(&mut self, r: Region) {
-            if !r.is_empty() && !self.push_inline(Entry::new(r, true)) {
-                self.exclusive.insert(u64::from(r.start), r.end());
+            if r.is_empty() {
+                return;
             }
+            if self.is_empty() {
+                self.single = Some(Single {
+                    start: u64::from(r.start),
+                    end: r.end(),
+                    shared: 0,
+                });
+                return;
+            }
+            self.spill();
+            self.exclusive.insert(u64::from(r.start), r.end());
         }
 
         #[inline]
         pub(super) fn remove_mut(&mut self, r: Region) {
-            if !r.is_empty() && !self.remove_inline(Entry::new(r, true)) {
-                let end = self.exclusive.remove(&u64::from(r.start));
-                debug_assert_eq!(end, Some(r.end()), "released a mut borrow never recorded");
+            if r.is_empty() {
+                return;
             }
+            if let Some(s) = self.single {
+                debug_assert!(
+                    s.shared == 0 && s.is(r),
+                    "released a mut borrow never recorded"
+                );
+                self.single = None;
+                return;
+            }
+            let end = self.exclusive.remove(&u64::from(r.start));
+            debug_assert_eq!(end, Some(r.end()), "released a mut borrow never recorded");
         }
 
         /// Adds one to the cover count over `r`; the caller has checked that
         /// no mut borrow overlaps it.
         #[inline]
         pub(super) fn add_shared(&mut self, r: Region) {
-            if !r.is_empty() && !self.push_inline(Entry::new(r, false)) {
-                self.tree_add_shared(r);
+            if r.is_empty() {
+                return;
             }
-        }
-
-        /// Takes one from the cover count over `r`.
-        #[inline]
-        pub(super) fn remove_shared(&mut self, r: Region) {
-            if !r.is_empty() && !self.remove_inline(Entry::new(r, false)) {
-                self.tree_remove_shared(r);
+            match &mut self.single {
+                Some(s) if s.shared > 0 && s.is(r) => {
+                    s.shared += 1;
+                    return;
+                }
+                None if self.exclusive.is_empty() && self.shared.is_empty() => {
+                    self.single = Some(Single {
+                        start: u64::from(r.start),
+                        end: r.end(),
+                        shared: 1,
+                    });
+                    return;
+                }
+                _ => self.spill(),
             }
-        }
-
-        fn tree_add_shared(&mut self, r: Region) {
             let (s, e) = (u64::from(r.start), r.end());
-            if !self.tree_shared_overlaps(r) && !self.touches_count_one(s, e) {
+            if !self.shared_overlaps(r) && !self.touches_count_one(s, e) {
                 // The common case: a new segment of its own, nothing to
                 // split, nothing to merge.
                 self.shared.insert(s, Segment { end: e, count: 1 });
@@ -460,7 +442,23 @@ mod maps {
             self.merge_at(e);
         }
 
-        fn tree_remove_shared(&mut self, r: Region) {
+        /// Takes one from the cover count over `r`, dropping segments at zero.
+        #[inline]
+        pub(super) fn remove_shared(&mut self, r: Region) {
+            if r.is_empty() {
+                return;
+            }
+            if let Some(s) = &mut self.single {
+                debug_assert!(
+                    s.shared > 0 && s.is(r),
+                    "released a shared borrow never recorded"
+                );
+                s.shared -= 1;
+                if s.shared == 0 {
+                    self.single = None;
+                }
+                return;
+            }
             let (s, e) = (u64::from(r.start), r.end());
             if self.shared.get(&s) == Some(&Segment { end: e, count: 1 }) {
                 // The common case: the borrow's own segment. Its touching
@@ -526,34 +524,17 @@ mod maps {
             }
         }
 
-        /// The shared borrows as canonical `(start, end, count)` segments,
-        /// whichever way they are held.
+        /// The shared borrows as `(start, end, count)` segments.
         #[cfg(test)]
         pub(super) fn segments(&self) -> Vec<(u64, u64, u64)> {
-            if !self.inline() {
-                return self
+            match self.single {
+                Some(s) if s.shared > 0 => vec![(s.start, s.end, s.shared)],
+                _ => self
                     .shared
                     .iter()
                     .map(|(&s, seg)| (s, seg.end, seg.count))
-                    .collect();
+                    .collect(),
             }
-            let shared: Vec<&Entry> = self.entries().iter().filter(|e| !e.exclusive).collect();
-            let mut cuts: Vec<u64> = shared.iter().flat_map(|e| [e.start, e.end]).collect();
-            cuts.sort_unstable();
-            cuts.dedup();
-            let mut out: Vec<(u64, u64, u64)> = Vec::new();
-            for w in cuts.windows(2) {
-                let count = shared
-                    .iter()
-                    .filter(|e| e.start <= w[0] && w[1] <= e.end)
-                    .count() as u64;
-                match out.last_mut() {
-                    _ if count == 0 => {}
-                    Some(last) if last.1 == w[0] && last.2 == count => last.1 = w[1],
-                    _ => out.push((w[0], w[1], count)),
-                }
-            }
-            out
         }
     }
 
