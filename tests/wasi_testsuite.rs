@@ -1,7 +1,11 @@
-//! Every program in `../shared/wasi-testsuite/` (real `wasm32-wasip1`
-//! programs built from AssemblyScript, C and Rust elsewhere), run through the
-//! example WASI host in-process, checked against its expected exit code and
-//! output. Its README gives the rules.
+//! Every program in `../shared/wasi-testsuite/tests/*/testsuite/wasm32-wasip1/`
+//! (the official preview 1 suite, built from AssemblyScript, C and Rust
+//! elsewhere), run through the example WASI host in-process, checked against
+//! its expected exit code and output. The suite's README gives the rules.
+//!
+//! The example host has no preopened directories yet, so the programs whose
+//! spec names a `root` folder are reported as skipped, by name, and every
+//! other program must pass.
 //!
 //! Not under Miri: wasmtime compiles wasm to machine code, which Miri cannot
 //! run.
@@ -27,16 +31,16 @@ struct Case {
     exit_code: i32,
     stdout: Option<String>,
     stderr: Option<String>,
+    /// The fixture folder to preopen as `/`, if the spec names one.
+    root: Option<String>,
 }
 
 fn load(wasm: PathBuf) -> Case {
+    // `tests/<lang>/testsuite/wasm32-wasip1/NAME.wasm` is `<lang>/NAME`.
+    let lang = wasm.ancestors().nth(3).and_then(Path::file_name).unwrap();
     let name = format!(
         "{}/{}",
-        wasm.parent()
-            .unwrap()
-            .file_name()
-            .unwrap()
-            .to_string_lossy(),
+        lang.to_string_lossy(),
         wasm.file_stem().unwrap().to_string_lossy()
     );
     let spec: Value = match std::fs::read_to_string(wasm.with_extension("json")) {
@@ -64,21 +68,30 @@ fn load(wasm: PathBuf) -> Case {
             .map_or(0, |c| i32::try_from(c).unwrap()),
         stdout: spec["stdout"].as_str().map(str::to_string),
         stderr: spec["stderr"].as_str().map(str::to_string),
+        root: spec["root"].as_str().map(str::to_string),
         name,
         wasm,
     }
 }
 
-fn cases(root: &Path) -> Vec<Case> {
+/// The folders the suite keeps its programs in, one per source language.
+fn program_dirs(suite: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(suite.join("tests"))
+        .unwrap()
+        .map(|lang| lang.unwrap().path().join("testsuite/wasm32-wasip1"))
+        .filter(|dir| dir.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn cases(suite: &Path) -> Vec<Case> {
     let mut wasms = Vec::new();
-    for dir in std::fs::read_dir(root).unwrap() {
-        let dir = dir.unwrap().path();
-        if dir.is_dir() {
-            for f in std::fs::read_dir(&dir).unwrap() {
-                let f = f.unwrap().path();
-                if f.extension().is_some_and(|e| e == "wasm") {
-                    wasms.push(f);
-                }
+    for dir in program_dirs(suite) {
+        for f in std::fs::read_dir(&dir).unwrap() {
+            let f = f.unwrap().path();
+            if f.extension().is_some_and(|e| e == "wasm") {
+                wasms.push(f);
             }
         }
     }
@@ -130,20 +143,32 @@ fn run(engine: &wasmtime::Engine, case: &Case) -> Result<(), String> {
 }
 
 #[test]
-fn every_wasi_testsuite_program_passes() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/wasi-testsuite");
-    if !root.is_dir() {
+fn every_wasi_testsuite_program_without_a_root_folder_passes() {
+    let suite = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/wasi-testsuite");
+    if !suite.is_dir() {
         eprintln!(
-            "{} is absent: no WASI test programs to run (CI checks it exists)",
-            root.display()
+            "SKIPPED: {} is absent, so there are no WASI test programs to run \
+             (CI requires the folder)",
+            suite.display()
         );
         return;
     }
     let engine = wasi::engine().unwrap();
-    let cases = cases(&root);
-    assert!(!cases.is_empty(), "no programs under {}", root.display());
+    let cases = cases(&suite);
+    assert_eq!(
+        cases.len(),
+        72,
+        "the suite holds 72 preview 1 programs under {}/tests/*/testsuite/wasm32-wasip1",
+        suite.display()
+    );
     let mut failures = Vec::new();
+    let mut skipped = Vec::new();
     for case in &cases {
+        if let Some(root) = &case.root {
+            eprintln!("SKIP {}: needs `{root}` preopened as `/`", case.name);
+            skipped.push(case.name.clone());
+            continue;
+        }
         match run(&engine, case) {
             Ok(()) => eprintln!("PASS {}", case.name),
             Err(why) => {
@@ -152,10 +177,13 @@ fn every_wasi_testsuite_program_passes() {
             }
         }
     }
+    let ran = cases.len() - skipped.len();
     eprintln!(
-        "{} of {} WASI programs passed",
-        cases.len() - failures.len(),
-        cases.len()
+        "{} of {ran} WASI programs passed; {} skipped (they need a preopened \
+         directory, which the example host does not offer yet)",
+        ran - failures.len(),
+        skipped.len()
     );
     assert!(failures.is_empty(), "failed: {failures:?}");
+    assert_eq!(ran, 23, "the suite's README counts 23 programs without a root");
 }
