@@ -147,16 +147,22 @@ impl BorrowTracker {
     /// Runs `f` while no mut borrow overlaps `r` and none can be taken: the
     /// borrow check and the access `f` makes are one step.
     ///
-    /// This is how a memory reads guest bytes without racing a
+    /// This is how the shipped memories read guest bytes without racing a
     /// [`GuestSliceMut`](crate::GuestSliceMut) being taken on another thread.
-    /// `f` runs with the tracker locked: it must be short and must not call
-    /// back into this tracker (that would wait forever).
+    /// `f` runs with the tracker locked, so it is always the crate's own copy
+    /// code, never a caller's: a closure that used the tracker would wait
+    /// forever. (That is why this is not public; a memory of a user's own
+    /// gets a sound copy from `GuestMemory`'s provided methods.)
     ///
     /// # Errors
     ///
     /// [`GuestError::PtrBorrowed`] if a mut borrow overlaps `r`; `f` is not run.
     #[inline]
-    pub fn with_read_access<R>(&self, r: Region, f: impl FnOnce() -> R) -> Result<R, GuestError> {
+    pub(crate) fn with_read_access<R>(
+        &self,
+        r: Region,
+        f: impl FnOnce() -> R,
+    ) -> Result<R, GuestError> {
         let maps = self.maps.lock();
         if maps.mut_overlaps(r) {
             return Err(GuestError::PtrBorrowed(r));
@@ -171,7 +177,11 @@ impl BorrowTracker {
     ///
     /// [`GuestError::PtrBorrowed`] if any borrow overlaps `r`; `f` is not run.
     #[inline]
-    pub fn with_write_access<R>(&self, r: Region, f: impl FnOnce() -> R) -> Result<R, GuestError> {
+    pub(crate) fn with_write_access<R>(
+        &self,
+        r: Region,
+        f: impl FnOnce() -> R,
+    ) -> Result<R, GuestError> {
         let maps = self.maps.lock();
         if maps.mut_overlaps(r) || maps.shared_overlaps(r) {
             return Err(GuestError::PtrBorrowed(r));
@@ -218,10 +228,15 @@ impl Default for BorrowTracker {
 
 impl core::fmt::Debug for BorrowTracker {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let maps = self.maps.lock();
+        // Counted under the lock, formatted after it: the formatter's writer
+        // is the caller's code, and may use this very memory.
+        let (mut_borrows, shared_segments) = {
+            let maps = self.maps.lock();
+            (maps.mut_count(), maps.shared_segment_count())
+        };
         f.debug_struct("BorrowTracker")
-            .field("mut_borrows", &maps.mut_count())
-            .field("shared_segments", &maps.shared_segment_count())
+            .field("mut_borrows", &mut_borrows)
+            .field("shared_segments", &shared_segments)
             .finish()
     }
 }
@@ -331,20 +346,21 @@ mod maps {
             }
         }
 
-        /// Moves the single borrow into the trees.
+        /// Moves the single borrow into the trees. The slot is emptied only
+        /// once the insert has succeeded: an insert that panics (allocation
+        /// failure under `-Zoom=panic`) leaves the borrow recorded.
         fn spill(&mut self) {
-            if let Some(s) = self.single.take() {
+            if let Some(s) = self.single {
                 if s.shared == 0 {
-                    self.exclusive.insert(s.start, s.end);
+                    insert(&mut self.exclusive, s.start, s.end);
                 } else {
-                    self.shared.insert(
-                        s.start,
-                        Segment {
-                            end: s.end,
-                            count: s.shared,
-                        },
-                    );
+                    let seg = Segment {
+                        end: s.end,
+                        count: s.shared,
+                    };
+                    insert(&mut self.shared, s.start, seg);
                 }
+                self.single = None;
             }
         }
 
@@ -363,7 +379,7 @@ mod maps {
                 return;
             }
             self.spill();
-            self.exclusive.insert(u64::from(r.start), r.end());
+            insert(&mut self.exclusive, u64::from(r.start), r.end());
         }
 
         #[inline]
@@ -409,7 +425,7 @@ mod maps {
             if !self.shared_overlaps(r) && !self.touches_count_one(s, e) {
                 // The common case: a new segment of its own, nothing to
                 // split, nothing to merge.
-                self.shared.insert(s, Segment { end: e, count: 1 });
+                insert(&mut self.shared, s, Segment { end: e, count: 1 });
                 return;
             }
             self.split_at(s);
@@ -423,17 +439,15 @@ mod maps {
                         cursor = seg.end;
                     }
                     Some((&start, _)) => {
-                        self.shared.insert(
-                            cursor,
-                            Segment {
-                                end: start,
-                                count: 1,
-                            },
-                        );
+                        let seg = Segment {
+                            end: start,
+                            count: 1,
+                        };
+                        insert(&mut self.shared, cursor, seg);
                         cursor = start;
                     }
                     None => {
-                        self.shared.insert(cursor, Segment { end: e, count: 1 });
+                        insert(&mut self.shared, cursor, Segment { end: e, count: 1 });
                         cursor = e;
                     }
                 }
@@ -497,16 +511,18 @@ mod maps {
         }
 
         /// Makes `p` a segment boundary if it falls strictly inside one.
+        ///
+        /// The tail is inserted before the head is cut short, so a panicking
+        /// insert leaves the coverage as it was.
         fn split_at(&mut self, p: u64) {
-            if let Some((_, seg)) = self.shared.range_mut(..p).next_back()
-                && seg.end > p
-            {
-                let tail = Segment {
-                    end: seg.end,
-                    count: seg.count,
-                };
-                seg.end = p;
-                self.shared.insert(p, tail);
+            let Some((_, &seg)) = self.shared.range(..p).next_back() else {
+                return;
+            };
+            if seg.end > p {
+                insert(&mut self.shared, p, seg);
+                if let Some((_, head)) = self.shared.range_mut(..p).next_back() {
+                    head.end = p;
+                }
             }
         }
 
@@ -535,6 +551,44 @@ mod maps {
                     .map(|(&s, seg)| (s, seg.end, seg.count))
                     .collect(),
             }
+        }
+    }
+
+    /// Every insert into the trees goes through here. An insert allocates,
+    /// and may panic on allocation failure (`-Zoom=panic`); the callers
+    /// order their updates so that a panic here only ever over-counts, never
+    /// forgets a borrow. Tests inject such panics.
+    #[inline]
+    fn insert<V>(map: &mut BTreeMap<u64, V>, key: u64, value: V) {
+        #[cfg(test)]
+        fail_point::hit();
+        map.insert(key, value);
+    }
+
+    /// Fault injection for the tests: make the `n`-th next insert panic.
+    #[cfg(test)]
+    pub(super) mod fail_point {
+        use core::cell::Cell;
+
+        std::thread_local! {
+            static COUNTDOWN: Cell<Option<u32>> = const { Cell::new(None) };
+        }
+
+        /// The `n`-th insert from now (0: the next one) panics; `None`
+        /// disarms.
+        pub(crate) fn arm(n: Option<u32>) {
+            COUNTDOWN.with(|c| c.set(n));
+        }
+
+        pub(super) fn hit() {
+            COUNTDOWN.with(|c| match c.get() {
+                Some(0) => {
+                    c.set(None);
+                    panic!("injected allocation failure");
+                }
+                Some(n) => c.set(Some(n - 1)),
+                None => {}
+            });
         }
     }
 
@@ -619,6 +673,84 @@ mod tests {
             t.shared_unborrow(h);
         }
         assert!(!t.has_outstanding_borrows());
+    }
+
+    #[test]
+    fn a_panicking_insert_never_forgets_a_borrow() {
+        // Random borrows over a small space, each operation with a chance
+        // that one of its tree inserts panics (as an allocation failure does
+        // under `-Zoom=panic`). A borrow whose call panicked was never
+        // granted; a release whose call panicked may leave its borrow
+        // recorded (a leak). What must never happen is a granted,
+        // unreleased borrow that the tracker no longer enforces.
+        use std::panic::{AssertUnwindSafe, catch_unwind};
+
+        let t = BorrowTracker::new();
+        let mut live: Vec<(Region, bool, BorrowHandle)> = Vec::new();
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let mut injected = 0;
+        let steps = if cfg!(miri) { 300 } else { 20_000 };
+        for _ in 0..steps {
+            maps::fail_point::arm((next(3) == 0).then(|| next(3) as u32));
+            if live.is_empty() || (live.len() < 8 && next(2) == 0) {
+                let r = Region::new(next(56) as u32, 1 + next(8) as u32);
+                let is_mut = next(4) == 0;
+                let got = catch_unwind(AssertUnwindSafe(|| {
+                    if is_mut {
+                        t.mut_borrow(r)
+                    } else {
+                        t.shared_borrow(r)
+                    }
+                }));
+                match got {
+                    Ok(Ok(h)) => live.push((r, is_mut, h)),
+                    Ok(Err(_)) => {}
+                    Err(_) => injected += 1,
+                }
+            } else {
+                let (_, is_mut, h) = live.swap_remove(next(live.len() as u64) as usize);
+                let released = catch_unwind(AssertUnwindSafe(|| {
+                    if is_mut {
+                        t.mut_unborrow(h)
+                    } else {
+                        t.shared_unborrow(h)
+                    }
+                }));
+                injected += usize::from(released.is_err());
+            }
+            maps::fail_point::arm(None);
+
+            let mut shared = [0u64; 64];
+            for (r, is_mut, _) in &live {
+                for b in r.start..r.start + r.len {
+                    if *is_mut {
+                        assert!(t.is_mut_borrowed(Region::new(b, 1)), "lost mut {r}");
+                        assert!(t.shared_borrow(Region::new(b, 1)).is_err());
+                    } else {
+                        shared[b as usize] += 1;
+                    }
+                }
+            }
+            let mut recorded = [0u64; 64];
+            for (s, e, c) in segments(&t) {
+                for b in s..e {
+                    recorded[b as usize] = c;
+                }
+            }
+            for b in 0..64 {
+                assert!(recorded[b] >= shared[b], "lost a shared borrow of byte {b}");
+            }
+        }
+        assert!(
+            injected > 0,
+            "no insert ever failed: the test tests nothing"
+        );
     }
 
     #[test]

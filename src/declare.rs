@@ -406,6 +406,37 @@ macro_rules! guest_enum {
 /// }
 /// ```
 ///
+/// Nor does one whose padding only a field's [`GuestLayout`](crate::GuestLayout)
+/// hides: here `Tag` is a correct transparent one-byte type that declares a
+/// guest size of 4, which would make the guest layout of `Tagged` look
+/// padding-free while its host layout has three padding bytes after `tag`:
+///
+/// ```compile_fail,E0080
+/// use guest_memory::{GuestError, GuestLayout, GuestPtr, GuestType, GuestTypeTransparent};
+///
+/// #[derive(Clone, Copy)]
+/// #[repr(transparent)]
+/// pub struct Tag(u8);
+/// impl GuestLayout for Tag {
+///     const GUEST_SIZE: u32 = 4;
+///     const GUEST_ALIGN: u32 = 4;
+/// }
+/// impl<'a> GuestType<'a> for Tag {
+///     fn guest_size() -> u32 { 1 }
+///     fn guest_align() -> usize { 1 }
+///     fn read(p: &GuestPtr<'a, Self>) -> Result<Self, GuestError> { p.cast::<u8>().read().map(Tag) }
+///     fn write(p: &GuestPtr<'_, Self>, v: Self) -> Result<(), GuestError> { p.cast::<u8>().write(v.0) }
+/// }
+/// // SAFETY: one byte, no padding, every bit pattern valid, and its bytes in
+/// // place are what `read` returns: every rule of the trait holds.
+/// unsafe impl GuestTypeTransparent<'_> for Tag {}
+///
+/// guest_memory::guest_struct! {
+///     #[guest(transparent)]
+///     pub struct Tagged { pub tag: Tag, pub value: u32 }
+/// }
+/// ```
+///
 /// Nor does one with a field that is not transparent (here on a
 /// little-endian host; on a big-endian one the record is simply not
 /// transparent):
@@ -545,6 +576,8 @@ macro_rules! guest_struct {
             #[allow(missing_docs)]
             pub struct Fields<$gt> {
                 $(pub $field: $crate::GuestPtr<$gt, $fty>,)*
+                // Uses the lifetime when the record has no fields.
+                _lifetime: ::core::marker::PhantomData<&$gt ()>,
             }
 
             impl<$gt> $crate::GuestStruct<$gt> for $name $(<$slt>)? {
@@ -564,6 +597,7 @@ macro_rules! guest_struct {
                                 const { Self::guest_offset_of(::core::stringify!($field)) },
                             )?,
                         )*
+                        _lifetime: ::core::marker::PhantomData,
                     })
                 }
             }
@@ -585,8 +619,17 @@ macro_rules! guest_struct {
                     "host field offset differs from guest field offset"
                 );
             )*
+            // "No padding" is proved in host terms: the host sizes of the
+            // fields add up to the host size of the struct. (The guest sizes
+            // come from `GuestLayout`, which a safe impl may get wrong.)
+            $(
+                ::core::assert!(
+                    ::core::mem::size_of::<$fty>() == <$fty as $crate::GuestLayout>::GUEST_SIZE as usize,
+                    "a field's host size differs from its guest size"
+                );
+            )*
             ::core::assert!(
-                0 $(+ <$fty as $crate::GuestLayout>::GUEST_SIZE)* == <$name as $crate::GuestLayout>::GUEST_SIZE,
+                0 $(+ ::core::mem::size_of::<$fty>())* == ::core::mem::size_of::<$name>(),
                 "a transparent guest struct cannot have padding"
             );
         };
@@ -599,9 +642,11 @@ macro_rules! guest_struct {
         // SAFETY: checked at compile time just above, on the hosts this impl
         // exists for: every field is `GuestTypeTransparent`; with `repr(C)`,
         // the host size and every host field offset equal the guest ones, and
-        // the fields' sizes add up to the size, so there is no padding. Hence
-        // the record's bytes in place are its fields' bytes in place, every
-        // bit pattern is valid, and its size is its guest size.
+        // the fields' host sizes (`size_of`, which no impl can misstate) add
+        // up to the struct's host size, so there is no padding byte. Hence
+        // the record's bytes in place are its fields' bytes in place, each at
+        // the guest offset its field is read from, every bit pattern is
+        // valid, and its size is its guest size.
         #[cfg(target_endian = "little")]
         unsafe impl<'a> $crate::GuestTypeTransparent<'a> for $name {}
     };

@@ -1,7 +1,7 @@
 //! [`GuestType`]: how values are laid out in guest memory.
 
 use crate::memory::read_into;
-use crate::ptr::{array_bytes, check_align};
+use crate::ptr::{array_bytes, check_align, slice_bytes};
 use crate::raw;
 use crate::{GuestError, GuestMemory, GuestPtr, OwnedMemory, Region};
 
@@ -67,6 +67,15 @@ pub trait GuestType<'a>: Sized {
     where
         Self: Copy,
     {
+        // Checks the region as a slice (zero-size elements included) before
+        // encoding anything.
+        slice_bytes(
+            ptr.mem(),
+            ptr.offset_base(),
+            ptr.len(),
+            Self::guest_size(),
+            Self::guest_align(),
+        )?;
         write_encoded(ptr.mem(), ptr.offset_base(), src.iter().copied())
     }
 }

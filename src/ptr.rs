@@ -240,6 +240,11 @@ impl<'a, T> GuestPtr<'a, [T]> {
     /// The bytes this slice covers, checked: arithmetic, alignment of the
     /// guest offset, and bounds, in that order.
     ///
+    /// An array of elements whose guest size is 0 covers no bytes, but is
+    /// bounds-checked as if each element took one byte, so it can be no
+    /// longer than the memory: a guest-chosen count never makes a
+    /// per-element loop run more often than a byte array's would.
+    ///
     /// # Errors
     ///
     /// [`GuestError::PtrOverflow`], [`GuestError::PtrNotAligned`],
@@ -257,7 +262,7 @@ impl<'a, T> GuestPtr<'a, [T]> {
     where
         T: GuestType<'a>,
     {
-        array_bytes(
+        slice_bytes(
             self.mem,
             self.offset_base(),
             self.len(),
@@ -344,6 +349,24 @@ pub(crate) fn array_bytes(
     let r = checked_region(offset, bytes)?;
     check_align(r, align)?;
     Ok((r, guest_bytes(mem.base(), r)?))
+}
+
+/// [`array_bytes`] for a guest `[T]`, whose elements, when their guest size
+/// is 0, are bounds-checked as if each took one byte: they touch no memory,
+/// so nothing else would bound how many a guest can ask for, and every
+/// per-element loop would run that often.
+pub(crate) fn slice_bytes(
+    mem: &dyn GuestMemory,
+    offset: u32,
+    count: u32,
+    size: u32,
+    align: usize,
+) -> Result<(Region, &[UnsafeCell<u8>]), GuestError> {
+    let checked = array_bytes(mem, offset, count, size, align)?;
+    if size == 0 {
+        guest_bytes(mem.base(), checked_region(offset, count)?)?;
+    }
+    Ok(checked)
 }
 
 /// Fails unless `r.start` is a multiple of `align` (an alignment of 0 or 1

@@ -15,43 +15,62 @@ use crate::{
 /// Where an in-place view of a checked `[T]` would point.
 pub(crate) enum Placement<T> {
     /// Every check passed: `len` elements at `ptr`, covering `region`.
+    /// `ptr` is non-null and aligned for `T` (dangling when `len == 0`) and
+    /// the elements lie inside the memory's `base()`.
     InPlace {
         ptr: NonNull<T>,
         len: usize,
         region: Region,
     },
-    /// A shared memory: never viewed in place.
-    Shared,
     /// The host address is not aligned for `T` (the guest offset is).
     HostMisaligned(Region, u32),
 }
 
 impl<'a, T: GuestType<'a>> GuestPtr<'a, [T]> {
-    /// Every check a view needs, and where it would point.
-    pub(crate) fn placement(&self) -> Result<Placement<T>, GuestError>
+    /// Every check a view needs, and where it would point; `None` on a
+    /// shared memory, which is never viewed in place.
+    pub(crate) fn placement(&self) -> Result<Option<Placement<T>>, GuestError>
+    where
+        T: GuestTypeTransparent<'a>,
+    {
+        let placement = self.host_location()?;
+        Ok((!self.mem().is_shared_memory()).then_some(placement))
+    }
+
+    /// Every check but the memory's kind: arithmetic, guest alignment and
+    /// bounds of the region, host size and host alignment of the elements.
+    fn host_location(&self) -> Result<Placement<T>, GuestError>
     where
         T: GuestTypeTransparent<'a>,
     {
         let (region, bytes) = self.checked()?;
-        if self.mem().is_shared_memory() {
-            return Ok(Placement::Shared);
-        }
         if u64::try_from(size_of::<T>()).ok() != Some(u64::from(T::guest_size())) {
             // Only an array type whose guest size saturated gets here; its
             // region holds fewer bytes than the host type, so no view.
             return Err(GuestError::PtrOverflow);
         }
         let len = usize::try_from(self.len()).map_err(|_| GuestError::PtrOverflow)?;
+        if len == 0 {
+            // No bytes to point at, and the memory's own address may be
+            // unaligned (or dangling with alignment 1, for an empty memory).
+            return Ok(Placement::InPlace {
+                ptr: NonNull::dangling(),
+                len,
+                region,
+            });
+        }
         let ptr = UnsafeCell::raw_get(bytes.as_ptr()).cast::<T>();
-        let ptr = match NonNull::new(ptr) {
-            Some(_) if len == 0 => NonNull::dangling(),
-            Some(p) if ptr.addr() % align_of::<T>() == 0 => p,
+        match NonNull::new(ptr) {
+            Some(p) if ptr.addr() % align_of::<T>() == 0 => Ok(Placement::InPlace {
+                ptr: p,
+                len,
+                region,
+            }),
             _ => {
                 let align = u32::try_from(align_of::<T>()).unwrap_or(u32::MAX);
-                return Ok(Placement::HostMisaligned(region, align));
+                Ok(Placement::HostMisaligned(region, align))
             }
-        };
-        Ok(Placement::InPlace { ptr, len, region })
+        }
     }
 
     /// A shared, zero-copy view of the elements, or `Ok(None)` on a shared
@@ -83,7 +102,7 @@ impl<'a, T: GuestType<'a>> GuestPtr<'a, [T]> {
         T: GuestTypeTransparent<'a>,
     {
         match self.placement()? {
-            Placement::InPlace { ptr, len, region } => {
+            Some(Placement::InPlace { ptr, len, region }) => {
                 let handle = self.mem().shared_borrow(region)?;
                 Ok(Some(GuestSlice {
                     ptr,
@@ -92,8 +111,8 @@ impl<'a, T: GuestType<'a>> GuestPtr<'a, [T]> {
                     handle: ManuallyDrop::new(handle),
                 }))
             }
-            Placement::Shared => Ok(None),
-            Placement::HostMisaligned(r, align) => Err(GuestError::PtrNotAligned(r, align)),
+            None => Ok(None),
+            Some(Placement::HostMisaligned(r, align)) => Err(GuestError::PtrNotAligned(r, align)),
         }
     }
 
@@ -110,7 +129,7 @@ impl<'a, T: GuestType<'a>> GuestPtr<'a, [T]> {
         T: GuestTypeTransparent<'a>,
     {
         match self.placement()? {
-            Placement::InPlace { ptr, len, region } => {
+            Some(Placement::InPlace { ptr, len, region }) => {
                 let handle = self.mem().mut_borrow(region)?;
                 Ok(Some(GuestSliceMut {
                     ptr,
@@ -119,8 +138,8 @@ impl<'a, T: GuestType<'a>> GuestPtr<'a, [T]> {
                     handle: ManuallyDrop::new(handle),
                 }))
             }
-            Placement::Shared => Ok(None),
-            Placement::HostMisaligned(r, align) => Err(GuestError::PtrNotAligned(r, align)),
+            None => Ok(None),
+            Some(Placement::HostMisaligned(r, align)) => Err(GuestError::PtrNotAligned(r, align)),
         }
     }
 
@@ -135,7 +154,7 @@ impl<'a, T: GuestType<'a>> GuestPtr<'a, [T]> {
         T: GuestTypeTransparent<'a>,
     {
         match self.placement()? {
-            Placement::InPlace { ptr, len, region } => {
+            Some(Placement::InPlace { ptr, len, region }) => {
                 let handle = self.mem().shared_borrow(region)?;
                 Ok(GuestCow::Borrowed(GuestSlice {
                     ptr,
@@ -144,15 +163,16 @@ impl<'a, T: GuestType<'a>> GuestPtr<'a, [T]> {
                     handle: ManuallyDrop::new(handle),
                 }))
             }
-            Placement::Shared | Placement::HostMisaligned(..) => {
-                Ok(GuestCow::Copied(self.to_vec()?))
-            }
+            None | Some(Placement::HostMisaligned(..)) => Ok(GuestCow::Copied(self.to_vec()?)),
         }
     }
 
     /// The checked host location of the elements, with no borrow taken.
     ///
-    /// Works on shared memory too. Accessing the elements is up to the
+    /// Makes every check [`as_slice`](Self::as_slice) makes but the borrow:
+    /// the pointer is aligned for `T` (dangling but aligned when there are
+    /// no elements) and covers exactly the region. Works on shared memory
+    /// too. Accessing the elements is up to the
     /// caller, in `unsafe` code, under the rules of [`UnsafeGuestSlice`].
     ///
     /// # Errors
@@ -163,20 +183,16 @@ impl<'a, T: GuestType<'a>> GuestPtr<'a, [T]> {
     where
         T: GuestTypeTransparent<'a>,
     {
-        let (region, bytes) = self.checked()?;
-        let len = usize::try_from(self.len()).map_err(|_| GuestError::PtrOverflow)?;
-        let ptr = UnsafeCell::raw_get(bytes.as_ptr()).cast::<T>();
-        if len != 0 && ptr.addr() % align_of::<T>() != 0 {
-            let align = u32::try_from(align_of::<T>()).unwrap_or(u32::MAX);
-            return Err(GuestError::PtrNotAligned(region, align));
+        match self.host_location()? {
+            Placement::InPlace { ptr, len, region } => Ok(UnsafeGuestSlice {
+                ptr: ptr.as_ptr(),
+                len,
+                region,
+                mem: self.mem(),
+                _life: PhantomData,
+            }),
+            Placement::HostMisaligned(r, align) => Err(GuestError::PtrNotAligned(r, align)),
         }
-        Ok(UnsafeGuestSlice {
-            ptr,
-            len,
-            region,
-            mem: self.mem(),
-            _life: PhantomData,
-        })
     }
 }
 
@@ -229,9 +245,10 @@ impl<T> Deref for GuestSlice<'_, T> {
     #[inline]
     fn deref(&self) -> &[T] {
         // SAFETY: `placement` made `ptr` non-null and aligned for `T` (or
-        // dangling for `len == 0`), pointing at `len` elements inside the
-        // memory's `base()`, which stays valid while `mem` is borrowed (trait
-        // rule 1). Guest bytes are initialized and every bit pattern is a valid
+        // dangling for `len == 0`), and checked `size_of::<T>()` equals the
+        // guest size, so the `len` elements are exactly the borrowed region,
+        // inside the memory's `base()`, which stays valid while `mem` is
+        // borrowed (trait rule 1). Guest bytes are initialized and every bit pattern is a valid
         // `T` (`GuestTypeTransparent`). The shared borrow in `handle` is
         // outstanding until `self` drops, so nothing writes these bytes
         // meanwhile (rule 4), and the result borrows `self`.
@@ -301,8 +318,11 @@ impl<T> Deref for GuestCow<'_, T> {
 /// The checked host location of a `[T]` in guest memory, with no borrow
 /// taken: for handing guest buffers to code that needs a raw pointer.
 ///
-/// Bounds, guest alignment and host alignment of [`as_ptr`](Self::as_ptr)
-/// are checked. Nothing else is: before dereferencing the pointer, `unsafe`
+/// Bounds, guest alignment, host alignment of [`as_ptr`](Self::as_ptr) and
+/// the host size of `T` (equal to its guest size) are checked, so
+/// `as_ptr()` and `len()` cover exactly [`region`](Self::region), inside the
+/// memory; an empty slice's pointer is dangling, non-null and aligned, so
+/// `slice::from_raw_parts(as_ptr(), 0)` is always valid. Nothing else is: before dereferencing the pointer, `unsafe`
 /// code must make sure no conflicting view exists (for example by holding a
 /// borrow of [`region`](Self::region) from the memory), must not keep the
 /// pointer past `'a`, and on a shared memory must access it only atomically.

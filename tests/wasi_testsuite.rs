@@ -185,5 +185,8 @@ fn every_wasi_testsuite_program_without_a_root_folder_passes() {
         skipped.len()
     );
     assert!(failures.is_empty(), "failed: {failures:?}");
-    assert_eq!(ran, 23, "the suite's README counts 23 programs without a root");
+    assert_eq!(
+        ran, 23,
+        "the suite's README counts 23 programs without a root"
+    );
 }
