@@ -168,6 +168,51 @@ pub mod __private {
             .map_err(|e| e.in_data_field(typename, field))
     }
 
+    /// Copies a whole record of `size` bytes at `base` out of `mem` in one
+    /// check-and-copy (alignment, arithmetic, bounds, borrows) and decodes
+    /// it with `decode`.
+    ///
+    /// # Errors
+    ///
+    /// The check's error, unwrapped; `decode`'s result is returned as is.
+    #[inline]
+    pub fn read_record<T>(
+        mem: &dyn GuestMemory,
+        base: u32,
+        size: u32,
+        align: u32,
+        decode: impl FnOnce(&[u8]) -> Result<T, GuestError>,
+    ) -> Result<Result<T, GuestError>, GuestError> {
+        let r = crate::memory::checked_region(base, size)?;
+        crate::ptr::check_align(r, align as usize)?;
+        crate::guest_type::with_guest_bytes(mem, r, decode)
+    }
+
+    /// Decodes one field from its record's copied bytes, naming the record
+    /// and field in any error.
+    #[inline]
+    pub fn decode_field<'a, T: GuestType<'a>>(
+        mem: &'a dyn GuestMemory,
+        base: u32,
+        bytes: &[u8],
+        offset: u32,
+        typename: &'static str,
+        field: &'static str,
+    ) -> Result<T, GuestError> {
+        let p = field_ptr::<T>(mem, base, offset).map_err(|e| e.in_data_field(typename, field))?;
+        let start = offset as usize;
+        let field_bytes = start
+            .checked_add(T::guest_size() as usize)
+            .and_then(|end| bytes.get(start..end));
+        match field_bytes {
+            Some(b) => T::decode(&p, b),
+            // The record's layout and the field's size disagree (a wrong
+            // hand-written `GuestLayout`): read the field from memory.
+            None => p.read(),
+        }
+        .map_err(|e| e.in_data_field(typename, field))
+    }
+
     /// Checks that a whole record, trailing padding included, is in bounds,
     /// once each field has been read; an error is reported against the last
     /// field, which the padding follows.
@@ -233,6 +278,14 @@ macro_rules! __guest_repr_impls {
                 $val: Self,
             ) -> ::core::result::Result<(), $crate::GuestError> {
                 ptr.cast::<$repr>().write($to)
+            }
+            #[inline]
+            fn decode(
+                ptr: &$crate::GuestPtr<'a, Self>,
+                bytes: &[u8],
+            ) -> ::core::result::Result<Self, $crate::GuestError> {
+                let $bits = <$repr as $crate::GuestType<'a>>::decode(&ptr.cast::<$repr>(), bytes)?;
+                $from
             }
         }
     };
@@ -525,6 +578,18 @@ macro_rules! guest_struct {
                 <Self as $crate::GuestLayout>::GUEST_ALIGN as usize
             }
             fn read(ptr: &$crate::GuestPtr<$gt, Self>) -> ::core::result::Result<Self, $crate::GuestError> {
+                // The whole record in one check-and-copy, decoded from the
+                // copy. Should the copy fail, read field by field, so the
+                // error names the first field that cannot be read.
+                if let ::core::result::Result::Ok(value) = $crate::__private::read_record(
+                    ptr.mem(),
+                    ptr.offset(),
+                    <Self as $crate::GuestLayout>::GUEST_SIZE,
+                    <Self as $crate::GuestLayout>::GUEST_ALIGN,
+                    |bytes| <Self as $crate::GuestType<$gt>>::decode(ptr, bytes),
+                ) {
+                    return value;
+                }
                 let value = $name {
                     $(
                         $field: $crate::__private::read_field(
@@ -546,6 +611,21 @@ macro_rules! guest_struct {
                     &[$(::core::stringify!($field)),*],
                 )?;
                 ::core::result::Result::Ok(value)
+            }
+            fn decode(ptr: &$crate::GuestPtr<$gt, Self>, bytes: &[u8]) -> ::core::result::Result<Self, $crate::GuestError> {
+                let _ = bytes; // unused when the record has no fields
+                ::core::result::Result::Ok($name {
+                    $(
+                        $field: $crate::__private::decode_field(
+                            ptr.mem(),
+                            ptr.offset(),
+                            bytes,
+                            const { Self::guest_offset_of(::core::stringify!($field)) },
+                            ::core::stringify!($name),
+                            ::core::stringify!($field),
+                        )?,
+                    )*
+                })
             }
             fn write(ptr: &$crate::GuestPtr<'_, Self>, val: Self) -> ::core::result::Result<(), $crate::GuestError> {
                 $crate::__private::write_via_scratch(

@@ -1,5 +1,7 @@
 //! [`GuestType`]: how values are laid out in guest memory.
 
+use core::mem::MaybeUninit;
+
 use crate::memory::read_into;
 use crate::ptr::{array_bytes, check_align, slice_bytes};
 use crate::raw;
@@ -38,19 +40,57 @@ pub trait GuestType<'a>: Sized {
     /// Any [`GuestError`] about the pointer.
     fn write(ptr: &GuestPtr<'_, Self>, val: Self) -> Result<(), GuestError>;
 
-    /// Reads `ptr.len()` consecutive values.
+    /// Decodes a value from `bytes`, its guest encoding, which the caller
+    /// has just copied out of the memory at `ptr` (`bytes.len() ==
+    /// guest_size()`); `ptr` supplies the memory and offset that values
+    /// holding guest pointers need.
     ///
-    /// The provided version checks the whole region, then reads element by
-    /// element; plain numbers override it with one bulk copy.
+    /// Records, arrays and slices copy all of their bytes out with one
+    /// check-and-copy and decode each field or element from the copy, which
+    /// costs one lock round trip instead of one per field. The provided
+    /// version ignores `bytes` and reads the value again with
+    /// [`read`](Self::read): correct, but one more round trip. Every type
+    /// the crate implements or declares overrides it.
     ///
     /// # Errors
     ///
-    /// As [`GuestPtr::region`], then as [`read`](Self::read) for the first
-    /// element that fails.
+    /// The type's own validation (for example
+    /// [`GuestError::InvalidEnumValue`]).
+    #[inline]
+    fn decode(ptr: &GuestPtr<'a, Self>, bytes: &[u8]) -> Result<Self, GuestError> {
+        let _ = bytes;
+        Self::read(ptr)
+    }
+
+    /// Reads `ptr.len()` consecutive values.
+    ///
+    /// The provided version checks the whole region, copies it out in one
+    /// step, and decodes element by element with [`decode`](Self::decode);
+    /// plain numbers override it with one bulk copy into the result.
+    ///
+    /// # Errors
+    ///
+    /// As [`GuestPtr::region`], plus [`GuestError::PtrBorrowed`] if a mut
+    /// borrow overlaps the region, then as [`decode`](Self::decode) for the
+    /// first element that fails.
     fn read_slice(ptr: &GuestPtr<'a, [Self]>) -> Result<Vec<Self>, GuestError> {
-        // Check the region before allocating: the length is the guest's.
-        ptr.region()?;
-        ptr.iter().map(|p| p?.read()).collect()
+        // Check the region before allocating: the length is the guest's. For
+        // zero-size elements the check also bounds the count.
+        let (r, _) = ptr.checked()?;
+        let size = Self::guest_size();
+        let count = ptr.len();
+        with_guest_bytes(ptr.mem(), r, |bytes| {
+            let mut out = Vec::with_capacity(count as usize);
+            let mut at = 0u32;
+            for chunk in chunks(bytes, size, count) {
+                // In range: `at` stays below the region's end, a valid `u32`
+                // offset, since `count * size` fits the region.
+                let elem = GuestPtr::new(ptr.mem(), r.start.wrapping_add(at));
+                out.push(Self::decode(&elem, chunk)?);
+                at = at.wrapping_add(size);
+            }
+            Ok(out)
+        })?
     }
 
     /// Writes `src` to consecutive values; the caller has checked the lengths
@@ -176,6 +216,57 @@ pub fn write_via_scratch(
     mem.write_bytes(offset, scratch.as_bytes_mut())
 }
 
+/// `count` consecutive pieces of `size` bytes from the front of `bytes`
+/// (empty ones if `size` is 0); fewer if `bytes` runs out.
+#[inline]
+fn chunks(bytes: &[u8], size: u32, count: u32) -> impl Iterator<Item = &[u8]> {
+    let size = size as usize;
+    (0..count as usize).map_while(move |i| bytes.get(i * size..(i + 1) * size))
+}
+
+/// The largest copy [`with_guest_bytes`] makes on the stack.
+const STACK_COPY: usize = 128;
+
+/// Copies the bytes of `r` out of `mem` with one check-and-copy
+/// ([`GuestMemory::read_bytes`]) and hands the copy to `f`. Small regions
+/// are copied to the stack.
+///
+/// # Errors
+///
+/// As [`GuestMemory::read_bytes`]; `f` is not called then.
+#[inline]
+pub(crate) fn with_guest_bytes<R>(
+    mem: &dyn GuestMemory,
+    r: Region,
+    f: impl FnOnce(&[u8]) -> R,
+) -> Result<R, GuestError> {
+    let len = r.len as usize;
+    if len <= STACK_COPY {
+        let mut buf = [MaybeUninit::<u8>::uninit(); STACK_COPY];
+        let dst = &mut buf[..len];
+        mem.read_bytes(r.start, dst)?;
+        // SAFETY: `read_bytes` succeeded, so it wrote every byte of `dst`
+        // with an initialized value (trait rule 6); `MaybeUninit<u8>` and
+        // `u8` have one layout, and the result reborrows `buf`.
+        let bytes = unsafe { &*(core::ptr::from_mut(dst) as *const [u8]) };
+        Ok(f(bytes))
+    } else {
+        let mut v = Vec::<u8>::with_capacity(len);
+        mem.read_bytes(r.start, raw::spare_bytes(&mut v, len))?;
+        // SAFETY: `read_bytes` succeeded, so it initialized all `len` spare
+        // bytes (trait rule 6).
+        unsafe { v.set_len(len) };
+        Ok(f(&v))
+    }
+}
+
+/// The first `N` of `bytes` as an array; a length mismatch (a caller's
+/// bug, never a guest value) is an error rather than a panic.
+#[inline]
+pub(crate) fn le_bytes<const N: usize>(bytes: &[u8]) -> Result<[u8; N], GuestError> {
+    bytes.try_into().map_err(|_| GuestError::SliceLengthsDiffer)
+}
+
 /// Reads `N` bytes at a pointer after checking its guest alignment.
 #[inline]
 fn read_le<const N: usize>(
@@ -224,6 +315,10 @@ macro_rules! primitives {
             #[inline]
             fn write(ptr: &GuestPtr<'_, Self>, val: Self) -> Result<(), GuestError> {
                 write_le::<$size>(ptr.mem(), ptr.offset(), $size, val.to_le_bytes())
+            }
+            #[inline]
+            fn decode(_: &GuestPtr<'a, Self>, bytes: &[u8]) -> Result<Self, GuestError> {
+                le_bytes::<$size>(bytes).map($ty::from_le_bytes)
             }
             fn read_slice(ptr: &GuestPtr<'a, [Self]>) -> Result<Vec<Self>, GuestError> {
                 let r = ptr.region()?;
@@ -318,12 +413,22 @@ impl<'a, T> GuestType<'a> for GuestPtr<'a, T> {
     fn write(ptr: &GuestPtr<'_, Self>, val: Self) -> Result<(), GuestError> {
         ptr.cast::<u32>().write(val.offset())
     }
+    #[inline]
+    fn decode(ptr: &GuestPtr<'a, Self>, bytes: &[u8]) -> Result<Self, GuestError> {
+        let offset = u32::from_le_bytes(le_bytes(bytes)?);
+        Ok(GuestPtr::new(ptr.mem(), offset))
+    }
 }
 
 /// Reads the `(offset, length)` pair of a slice or string pointer.
 fn read_pair(mem: &dyn GuestMemory, offset: u32) -> Result<(u32, u32), GuestError> {
-    let b = read_le::<8>(mem, offset, 4)?;
-    let [a0, a1, a2, a3, b0, b1, b2, b3] = b;
+    decode_pair(&read_le::<8>(mem, offset, 4)?)
+}
+
+/// Decodes the `(offset, length)` pair of a slice or string pointer.
+#[inline]
+fn decode_pair(bytes: &[u8]) -> Result<(u32, u32), GuestError> {
+    let [a0, a1, a2, a3, b0, b1, b2, b3] = le_bytes::<8>(bytes)?;
     Ok((
         u32::from_le_bytes([a0, a1, a2, a3]),
         u32::from_le_bytes([b0, b1, b2, b3]),
@@ -360,6 +465,10 @@ impl<'a, T> GuestType<'a> for GuestPtr<'a, [T]> {
     fn write(ptr: &GuestPtr<'_, Self>, val: Self) -> Result<(), GuestError> {
         write_pair(ptr.mem(), ptr.offset(), val.offset())
     }
+    #[inline]
+    fn decode(ptr: &GuestPtr<'a, Self>, bytes: &[u8]) -> Result<Self, GuestError> {
+        Ok(GuestPtr::new(ptr.mem(), decode_pair(bytes)?))
+    }
 }
 
 impl<'a> GuestType<'a> for GuestPtr<'a, str> {
@@ -379,6 +488,10 @@ impl<'a> GuestType<'a> for GuestPtr<'a, str> {
     }
     fn write(ptr: &GuestPtr<'_, Self>, val: Self) -> Result<(), GuestError> {
         write_pair(ptr.mem(), ptr.offset(), val.offset())
+    }
+    #[inline]
+    fn decode(ptr: &GuestPtr<'a, Self>, bytes: &[u8]) -> Result<Self, GuestError> {
+        Ok(GuestPtr::new(ptr.mem(), decode_pair(bytes)?))
     }
 }
 
@@ -402,6 +515,20 @@ impl<'a, T: GuestType<'a>, const N: usize> GuestType<'a> for [T; N] {
     }
     fn write(ptr: &GuestPtr<'_, Self>, val: Self) -> Result<(), GuestError> {
         write_encoded(ptr.mem(), ptr.offset(), val.into_iter())
+    }
+    fn decode(ptr: &GuestPtr<'a, Self>, bytes: &[u8]) -> Result<Self, GuestError> {
+        let n = u32::try_from(N).map_err(|_| GuestError::PtrOverflow)?;
+        let size = T::guest_size();
+        let mut out = Vec::with_capacity(N);
+        let mut elem = ptr.cast::<T>();
+        for (i, chunk) in chunks(bytes, size, n).enumerate() {
+            if i > 0 {
+                elem = elem.add(1)?;
+            }
+            out.push(T::decode(&elem, chunk)?);
+        }
+        // Exactly `n` elements unless `bytes` was short (a caller's bug).
+        out.try_into().map_err(|_| GuestError::SliceLengthsDiffer)
     }
 }
 
