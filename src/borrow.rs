@@ -29,8 +29,32 @@ use crate::{BorrowHandle, GuestError, Region};
 /// Low bit of a handle's `raw` value: set for mut borrows.
 const MUT_BIT: u64 = 1;
 
-/// Source of tracker identities. 2^63 trackers would be needed to reuse one.
-static NEXT_TRACKER_ID: AtomicU64 = AtomicU64::new(1);
+/// Source of blocks of tracker identities. 2^63 trackers would be needed to
+/// reuse one.
+static NEXT_ID_BLOCK: AtomicU64 = AtomicU64::new(1);
+
+/// How many identities a thread takes from [`NEXT_ID_BLOCK`] at once, so
+/// that making a tracker (one per host call, for a `SliceMemory`) touches no
+/// shared cache line but once in this many.
+const ID_BLOCK: u64 = 1 << 16;
+
+std::thread_local! {
+    /// This thread's next identity and the end of its block.
+    static IDS: core::cell::Cell<(u64, u64)> = const { core::cell::Cell::new((0, 0)) };
+}
+
+/// A tracker identity no other tracker has had.
+fn fresh_id() -> u64 {
+    IDS.with(|ids| {
+        let (mut next, mut end) = ids.get();
+        if next == end {
+            next = NEXT_ID_BLOCK.fetch_add(1, Ordering::Relaxed) * ID_BLOCK;
+            end = next + ID_BLOCK;
+        }
+        ids.set((next + 1, end));
+        next
+    })
+}
 
 /// An interval-based borrow tracker, embeddable in any [`GuestMemory`].
 ///
@@ -69,7 +93,7 @@ impl BorrowTracker {
     /// A tracker with nothing borrowed.
     pub fn new() -> Self {
         BorrowTracker {
-            id: NEXT_TRACKER_ID.fetch_add(1, Ordering::Relaxed),
+            id: fresh_id(),
             maps: Lock::new(Maps::default()),
         }
     }

@@ -39,9 +39,11 @@ use crate::{BorrowHandle, GuestError, GuestPtr, Pointee, Region};
 ///    outstanding borrows exactly. Zero-length regions overlap nothing. All of
 ///    this holds when the methods are called concurrently from any threads.
 /// 4. **Nothing else touches borrowed bytes.** While a mut borrow of a region
-///    is outstanding nothing but the holder of its handle reads or writes
-///    those bytes; while a shared borrow is outstanding nothing writes them.
-///    "Nothing" includes the guest, other host code and other threads.
+///    of a non-shared memory is outstanding nothing but the holder of its
+///    handle reads or writes those bytes; while a shared borrow is
+///    outstanding nothing writes them. "Nothing" includes the guest, other
+///    host code and other threads. (A shared memory's own threads write it at
+///    any time; rule 5 covers it.)
 /// 5. **Non-shared means not concurrently written.** If `is_shared_memory()`
 ///    is `false`, the bytes are accessed only through this trait's methods
 ///    and the views they grant while `self` is borrowed. If it is `true`,
@@ -52,7 +54,8 @@ use crate::{BorrowHandle, GuestError, GuestPtr, Pointee, Region};
 ///    other than the provided one checks bounds and borrows and copies as one
 ///    step — no borrow that would conflict with the access can be taken
 ///    between the check and the end of the copy — and on success has written
-///    every byte of `dst`, with initialized values only.
+///    every byte of `dst`, with initialized values only. On a shared memory
+///    the copy is atomic and need not consult the borrows.
 ///
 /// # Thread safety of the crate's own accesses
 ///

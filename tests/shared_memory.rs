@@ -149,3 +149,19 @@ fn mixed_width_accesses_to_the_same_bytes() {
     assert_eq!(mem.ptr::<u64>(0).read().unwrap(), 0x0909_0909_0909_0908);
     assert_eq!(mem.ptr::<[u16]>((8, 2)).to_vec().unwrap(), [0x0909, 0]);
 }
+
+/// A shared memory lends nothing out, so its plain accesses neither wait for
+/// nor consult the tracker: a borrow taken through the trait (advisory on a
+/// memory the guest's own threads write anyway) does not block them.
+#[test]
+fn plain_accesses_do_not_consult_borrows() {
+    let cells = cells(16);
+    // SAFETY: the cells are accessed only through `mem`, atomically.
+    let mem = unsafe { SharedSliceMemory::new(&cells) };
+    let h = mem.mut_borrow(guest_memory::Region::new(0, 8)).unwrap();
+    mem.ptr::<u32>(4).write(5).unwrap();
+    assert_eq!(mem.ptr::<u32>(4).read().unwrap(), 5);
+    assert!(mem.is_mut_borrowed(guest_memory::Region::new(4, 1)));
+    mem.mut_unborrow(h);
+    assert!(!mem.has_outstanding_borrows());
+}

@@ -2,7 +2,8 @@
 //!
 //! Each embeds a [`BorrowTracker`] and does its primitive accesses and copies
 //! under the tracker's lock: the borrow check and the copy are one step, and
-//! two plain accesses never fail against each other.
+//! two plain accesses never fail against each other. A shared memory lends
+//! nothing out, so its accesses, all atomic, take no lock at all.
 
 mod owned;
 mod shared;
@@ -21,6 +22,10 @@ use crate::{BorrowTracker, GuestError};
 
 /// `read_bytes` for a memory whose bytes are reached only through `tracker`'s
 /// views and these two functions (the invariant each memory type keeps).
+///
+/// A shared memory lends no views and is accessed only atomically, by
+/// everyone: its copies need no lock and do not consult the tracker, so
+/// threads reading and writing it never contend.
 #[inline]
 fn tracked_read(
     tracker: &BorrowTracker,
@@ -31,20 +36,20 @@ fn tracked_read(
 ) -> Result<(), GuestError> {
     let r = region_for(offset, dst.len())?;
     let src = guest_bytes(base, r)?;
+    if shared {
+        // SAFETY: on a shared memory every access, the crate's and the
+        // guest's, is atomic (`SharedSliceMemory::new`'s contract), and so
+        // is this copy.
+        unsafe { raw::atomic_copy_out(src, dst) };
+        return Ok(());
+    }
     tracker.with_read_access(r, || {
-        if shared {
-            // SAFETY: on a shared memory every access, the crate's and the
-            // guest's, is atomic (`SharedSliceMemory::new`'s contract), and so
-            // is this copy.
-            unsafe { raw::atomic_copy_out(src, dst) }
-        } else {
-            // SAFETY: the memory's bytes are written only through a
-            // `GuestSliceMut` (which needs a mut borrow) or `tracked_write`
-            // (which needs the tracker's lock). The lock is held for this
-            // whole copy and no mut borrow overlaps `r`, so neither can touch
-            // these bytes meanwhile, and no `&mut` to them exists.
-            unsafe { raw::copy_out(src, dst) }
-        }
+        // SAFETY: the memory's bytes are written only through a
+        // `GuestSliceMut` (which needs a mut borrow) or `tracked_write`
+        // (which needs the tracker's lock). The lock is held for this whole
+        // copy and no mut borrow overlaps `r`, so neither can touch these
+        // bytes meanwhile, and no `&mut` to them exists.
+        unsafe { raw::copy_out(src, dst) }
     })
 }
 
@@ -59,18 +64,18 @@ fn tracked_write(
 ) -> Result<(), GuestError> {
     let r = region_for(offset, src.len())?;
     let dst = guest_bytes(base, r)?;
+    if shared {
+        // SAFETY: as in `tracked_read`: all accesses are atomic.
+        unsafe { raw::atomic_copy_in(dst, src) };
+        return Ok(());
+    }
     tracker.with_write_access(r, || {
-        if shared {
-            // SAFETY: as in `tracked_read`: all accesses are atomic.
-            unsafe { raw::atomic_copy_in(dst, src) }
-        } else {
-            // SAFETY: the bytes are read or written only through views (which
-            // need a borrow) or `tracked_read` / `tracked_write` (which need
-            // the lock). The lock is held and no borrow overlaps `r`, so
-            // nothing else reads or writes these bytes during the copy and no
-            // reference to them exists.
-            unsafe { raw::copy_in(dst, src) }
-        }
+        // SAFETY: the bytes are read or written only through views (which
+        // need a borrow) or `tracked_read` / `tracked_write` (which need the
+        // lock). The lock is held and no borrow overlaps `r`, so nothing else
+        // reads or writes these bytes during the copy and no reference to
+        // them exists.
+        unsafe { raw::copy_in(dst, src) }
     })
 }
 
@@ -85,9 +90,12 @@ macro_rules! tracked_memory {
         // method forwards to the `BorrowTracker`, which is exact. Rule 4: the
         // bytes are reached only through views holding borrows and through
         // `tracked_read` / `tracked_write`, which check under the tracker's
-        // lock. Rule 5: `is_shared_memory` is the type's own promise. Rule 6:
-        // `tracked_read` / `tracked_write` check bounds and borrows and copy
-        // under one lock acquisition, and a successful copy fills `dst`.
+        // lock; a shared memory lends no views, and its own threads write it
+        // anyway (rule 5), so its copies are atomic and check no borrows.
+        // Rule 5: `is_shared_memory` is the type's own promise. Rule 6: on a
+        // non-shared memory `tracked_read` / `tracked_write` check bounds and
+        // borrows and copy under one lock acquisition; on a shared one they
+        // check bounds and copy atomically; a successful copy fills `dst`.
         unsafe impl $crate::GuestMemory for $ty {
             #[inline]
             fn base(&self) -> &[core::cell::UnsafeCell<u8>] {

@@ -15,7 +15,8 @@ use crate::BorrowTracker;
 /// is made of relaxed atomic accesses, as wide as alignment allows, so an
 /// aligned value is never torn. Borrows are still tracked (so the borrow
 /// rules read the same on every memory), but they cannot stop the guest's own
-/// threads.
+/// threads, and plain reads, writes and copies neither take the tracker's
+/// lock nor consult it: threads using one shared memory never contend.
 ///
 /// # Examples
 ///
