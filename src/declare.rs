@@ -150,7 +150,7 @@ pub mod __private {
         base: u32,
         offset: u32,
     ) -> Result<GuestPtr<'a, T>, GuestError> {
-        let at = base.checked_add(offset).ok_or(GuestError::PtrOverflow)?;
+        let at = crate::error::or_overflow(base.checked_add(offset))?;
         Ok(GuestPtr::new(mem, at))
     }
 
@@ -344,7 +344,12 @@ macro_rules! guest_flags {
         }
 
         $crate::__guest_repr_impls!($name: $repr,
-            |bits| $name::from_bits(bits).ok_or($crate::GuestError::InvalidFlagValue(::core::stringify!($name))),
+            |bits| match $name::from_bits(bits) {
+                ::core::option::Option::Some(flags) => ::core::result::Result::Ok(flags),
+                ::core::option::Option::None => ::core::result::Result::Err(
+                    $crate::GuestError::InvalidFlagValue(::core::stringify!($name)),
+                ),
+            },
             |val| val.bits());
     };
 }

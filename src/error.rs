@@ -67,6 +67,17 @@ pub enum GuestError {
     TryFromIntError(#[from] core::num::TryFromIntError),
 }
 
+/// `Some(v)` as `Ok(v)`, `None` as [`GuestError::PtrOverflow`]: a `match`,
+/// not `ok_or`, because an eagerly built `GuestError` is dropped through its
+/// (non-trivial) drop glue on every success, which hot paths feel.
+#[inline(always)]
+pub(crate) fn or_overflow<T>(v: Option<T>) -> Result<T, GuestError> {
+    match v {
+        Some(v) => Ok(v),
+        None => Err(GuestError::PtrOverflow),
+    }
+}
+
 impl GuestError {
     /// Wraps `self` with where it happened in a host function: the boundary
     /// helper for [`GuestError::InFunc`].

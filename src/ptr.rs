@@ -5,6 +5,7 @@ use core::fmt;
 use core::marker::PhantomData;
 use core::ops::Range;
 
+use crate::error::or_overflow;
 use crate::memory::{checked_region, guest_bytes};
 use crate::{GuestError, GuestMemory, GuestType, Region};
 
@@ -156,10 +157,10 @@ impl<'a, T> GuestPtr<'a, T> {
     where
         T: GuestType<'a>,
     {
-        let offset = n
-            .checked_mul(T::guest_size())
-            .and_then(|bytes| self.pointer.checked_add(bytes))
-            .ok_or(GuestError::PtrOverflow)?;
+        let offset = or_overflow(
+            n.checked_mul(T::guest_size())
+                .and_then(|bytes| self.pointer.checked_add(bytes)),
+        )?;
         Ok(GuestPtr::new(self.mem, offset))
     }
 
@@ -345,7 +346,7 @@ pub(crate) fn array_bytes(
     size: u32,
     align: usize,
 ) -> Result<(Region, &[UnsafeCell<u8>]), GuestError> {
-    let bytes = count.checked_mul(size).ok_or(GuestError::PtrOverflow)?;
+    let bytes = or_overflow(count.checked_mul(size))?;
     let r = checked_region(offset, bytes)?;
     check_align(r, align)?;
     Ok((r, guest_bytes(mem.base(), r)?))

@@ -134,7 +134,7 @@ fn aligned_values_never_tear_under_concurrent_guest_writes() {
 #[test]
 #[cfg_attr(
     miri,
-    ignore = "mixed-size atomics are unsupported by Miri's weak-memory emulation; CI runs this with it disabled"
+    ignore = "mixed-size atomics crash Miri's weak-memory emulation; CI runs this with it disabled"
 )]
 fn mixed_width_accesses_to_the_same_bytes() {
     let cells = cells(16);

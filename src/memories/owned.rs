@@ -127,11 +127,11 @@ impl OwnedMemory {
         if let Some(r) = self.tracker.any_borrowed() {
             return Err(GuestError::PtrBorrowed(r));
         }
-        let new_len = self
-            .len
-            .checked_add(additional)
-            .filter(|&n| u64::try_from(n).is_ok_and(|n| n <= MAX_LEN))
-            .ok_or(GuestError::PtrOverflow)?;
+        let new_len = crate::error::or_overflow(
+            self.len
+                .checked_add(additional)
+                .filter(|&n| u64::try_from(n).is_ok_and(|n| n <= MAX_LEN)),
+        )?;
         let new_count = new_len.div_ceil(16);
         if new_count > self.chunk_count {
             let mut grown = vec![Chunk([0; 16]); new_count].into_boxed_slice();

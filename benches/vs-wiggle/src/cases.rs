@@ -1,0 +1,604 @@
+//! The operations compared, each built for every implementation that has
+//! it.
+
+use std::cell::{RefCell, UnsafeCell};
+use std::hint::black_box;
+
+use guest_memory as ours;
+use guest_memory::{GuestMemory as _, GuestPtr};
+use wiggle17::GuestMemory as _;
+
+use crate::Row;
+use crate::timing::{Case, Plan, Stats, measure};
+
+const MIB: u32 = 1 << 20;
+/// Where borrows held "elsewhere" live, far from where operations run.
+const FAR: u32 = 8 << 20;
+/// The text the `as_str` cases view: ASCII, so every implementation
+/// validates the same bytes.
+const TEXT_AT: u32 = 4096;
+
+ours::guest_struct! {
+    /// An iovec as WASI declares it.
+    #[derive(Clone, Copy)]
+    pub struct Iovec<'a> {
+        pub buf: GuestPtr<'a, u8>,
+        pub buf_len: u32,
+    }
+}
+
+/// The same record for wiggle 48, read field by field as its generated code
+/// does.
+#[derive(Clone, Copy)]
+pub struct Iovec48 {
+    pub buf: wiggle48::GuestPtr<u8>,
+    pub buf_len: u32,
+}
+
+impl wiggle48::GuestType for Iovec48 {
+    fn guest_size() -> u32 {
+        8
+    }
+    fn guest_align() -> usize {
+        4
+    }
+    fn read(
+        mem: &wiggle48::GuestMemory,
+        p: wiggle48::GuestPtr<Self>,
+    ) -> Result<Self, wiggle48::GuestError> {
+        let at = p.cast::<u8>();
+        let buf = mem.read(at.cast::<wiggle48::GuestPtr<u8>>())?;
+        let buf_len = mem.read(at.add(4)?.cast::<u32>())?;
+        Ok(Iovec48 { buf, buf_len })
+    }
+    fn write(
+        mem: &mut wiggle48::GuestMemory,
+        p: wiggle48::GuestPtr<Self>,
+        v: Self,
+    ) -> Result<(), wiggle48::GuestError> {
+        let at = p.cast::<u8>();
+        mem.write(at.cast::<wiggle48::GuestPtr<u8>>(), v.buf)?;
+        mem.write(at.add(4)?.cast::<u32>(), v.buf_len)
+    }
+}
+
+/// The same record for wiggle 17.
+#[derive(Clone, Copy)]
+pub struct Iovec17<'a> {
+    pub buf: wiggle17::GuestPtr<'a, u8>,
+    pub buf_len: u32,
+}
+
+impl<'a> wiggle17::GuestType<'a> for Iovec17<'a> {
+    fn guest_size() -> u32 {
+        8
+    }
+    fn guest_align() -> usize {
+        4
+    }
+    fn read(p: &wiggle17::GuestPtr<'a, Self>) -> Result<Self, wiggle17::GuestError> {
+        let at = p.cast::<u8>();
+        let buf = at.cast::<wiggle17::GuestPtr<'a, u8>>().read()?;
+        let buf_len = at.add(4)?.cast::<u32>().read()?;
+        Ok(Iovec17 { buf, buf_len })
+    }
+    fn write(p: &wiggle17::GuestPtr<'_, Self>, v: Self) -> Result<(), wiggle17::GuestError> {
+        let at = p.cast::<u8>();
+        at.cast::<u32>().write(v.buf.offset())?;
+        at.add(4)?.cast::<u32>().write(v.buf_len)
+    }
+}
+
+/// A wiggle 17 memory over owned cells, tracked by wiggle's own checker.
+pub struct Wiggle17Mem {
+    cells: Box<[UnsafeCell<u8>]>,
+    bc: wiggle17::borrow::BorrowChecker,
+}
+
+// SAFETY: the cells are reached only through wiggle's `GuestMemory` API,
+// which the `BorrowChecker` guards (as wiggle's own memories do).
+unsafe impl Send for Wiggle17Mem {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for Wiggle17Mem {}
+
+// SAFETY: `base` is the whole allocation, valid while `self` lives; every
+// borrow method forwards to the one `BorrowChecker` of this memory.
+unsafe impl wiggle17::GuestMemory for Wiggle17Mem {
+    fn base(&self) -> &[UnsafeCell<u8>] {
+        &self.cells
+    }
+    fn has_outstanding_borrows(&self) -> bool {
+        self.bc.has_outstanding_borrows()
+    }
+    fn is_mut_borrowed(&self, r: wiggle17::Region) -> bool {
+        self.bc.is_mut_borrowed(r)
+    }
+    fn is_shared_borrowed(&self, r: wiggle17::Region) -> bool {
+        self.bc.is_shared_borrowed(r)
+    }
+    fn mut_borrow(&self, r: wiggle17::Region) -> Result<wiggle17::BorrowHandle, wiggle17::GuestError> {
+        self.bc.mut_borrow(r)
+    }
+    fn shared_borrow(&self, r: wiggle17::Region) -> Result<wiggle17::BorrowHandle, wiggle17::GuestError> {
+        self.bc.shared_borrow(r)
+    }
+    fn mut_unborrow(&self, h: wiggle17::BorrowHandle) {
+        self.bc.mut_unborrow(h)
+    }
+    fn shared_unborrow(&self, h: wiggle17::BorrowHandle) {
+        self.bc.shared_unborrow(h)
+    }
+}
+
+/// The memories every case runs on, with the same contents: `b'a'`
+/// everywhere but 16 iovecs at offset 0.
+pub struct Env {
+    plain: Vec<u8>,
+    ours: ours::OwnedMemory,
+    /// A second memory for the cases with borrows held elsewhere.
+    ours_held: ours::OwnedMemory,
+    w48: RefCell<Vec<u8>>,
+    w17: Wiggle17Mem,
+    w17_held: Wiggle17Mem,
+}
+
+/// The default memory size: room for the bulk cases and the held borrows.
+const LEN: u32 = 16 * MIB;
+
+fn contents(len: u32) -> Vec<u8> {
+    let mut v = vec![b'a'; len as usize];
+    for i in 0..16u32 {
+        let at = (8 * i) as usize;
+        v[at..at + 4].copy_from_slice(&(1024 + 64 * i).to_le_bytes());
+        v[at + 4..at + 8].copy_from_slice(&64u32.to_le_bytes());
+    }
+    v
+}
+
+fn wiggle17_mem(len: u32) -> Wiggle17Mem {
+    Wiggle17Mem {
+        cells: contents(len).into_iter().map(UnsafeCell::new).collect(),
+        bc: wiggle17::borrow::BorrowChecker::new(),
+    }
+}
+
+impl Env {
+    /// Memories of `len` bytes each.
+    pub fn new(len: u32) -> Self {
+        Env {
+            plain: contents(len),
+            ours: ours::OwnedMemory::from(contents(len)),
+            ours_held: ours::OwnedMemory::from(contents(len)),
+            w48: RefCell::new(contents(len)),
+            w17: wiggle17_mem(len),
+            w17_held: wiggle17_mem(len),
+        }
+    }
+
+    /// Ours, as a host function receives it.
+    fn ours(&self) -> &dyn ours::GuestMemory {
+        black_box(&self.ours)
+    }
+
+    fn w17(&self) -> &dyn wiggle17::GuestMemory {
+        black_box(&self.w17)
+    }
+
+    /// Runs `f` `k` times with wiggle 48's memory over the bytes, as a host
+    /// function receives it (a fresh `black_box`ed reference each time).
+    fn w48<R>(&self, k: u64, mut f: impl FnMut(&mut wiggle48::GuestMemory<'_>) -> R) {
+        let mut bytes = self.w48.borrow_mut();
+        let mut mem = wiggle48::GuestMemory::Unshared(&mut bytes);
+        for _ in 0..k {
+            black_box(f(black_box(&mut mem)));
+        }
+    }
+}
+
+/// Holds `n` borrows, 8 bytes each, 16 apart, at `FAR`.
+fn hold_ours(mem: &ours::OwnedMemory, n: u32, mutable: bool) -> Vec<ours::BorrowHandle> {
+    (0..n)
+        .map(|i| {
+            let r = ours::Region::new(FAR + 16 * i, 8);
+            if mutable { mem.mut_borrow(r) } else { mem.shared_borrow(r) }.unwrap()
+        })
+        .collect()
+}
+
+fn release_ours(mem: &ours::OwnedMemory, hs: Vec<ours::BorrowHandle>, mutable: bool) {
+    for h in hs {
+        if mutable { mem.mut_unborrow(h) } else { mem.shared_unborrow(h) }
+    }
+}
+
+fn hold_w17(mem: &Wiggle17Mem, n: u32, mutable: bool) -> Vec<wiggle17::BorrowHandle> {
+    (0..n)
+        .map(|i| {
+            let r = wiggle17::Region::new(FAR + 16 * i, 8);
+            if mutable { mem.mut_borrow(r) } else { mem.shared_borrow(r) }.unwrap()
+        })
+        .collect()
+}
+
+fn release_w17(mem: &Wiggle17Mem, hs: Vec<wiggle17::BorrowHandle>, mutable: bool) {
+    for h in hs {
+        if mutable { mem.mut_unborrow(h) } else { mem.shared_unborrow(h) }
+    }
+}
+
+/// A case that runs `body` `k` times.
+macro_rules! case {
+    ($name:expr, |$env:ident| $body:expr) => {
+        Case::new($name, |k| {
+            for _ in 0..k {
+                black_box($body);
+            }
+        })
+    };
+}
+
+/// A wiggle 48 case that runs `body` `k` times on the memory `m`.
+macro_rules! case48 {
+    ($e:ident, |$m:ident| $body:expr) => {
+        Case::new("w48", |k| $e.w48(k, |$m| $body))
+    };
+}
+
+// The single operations, one function per implementation, so that
+// `callgrind.sh` can count the instructions of exactly one of them.
+
+fn floor_read_u32(e: &Env) -> u32 {
+    let p = black_box(&e.plain[..]);
+    let at = black_box(64usize);
+    u32::from_le_bytes(p[at..at + 4].try_into().unwrap())
+}
+fn ours_read_u32(e: &Env) -> u32 {
+    GuestPtr::<u32>::new(e.ours(), black_box(64)).read().unwrap()
+}
+fn w48_read_u32(m: &mut wiggle48::GuestMemory<'_>) -> u32 {
+    m.read(wiggle48::GuestPtr::<u32>::new(black_box(64))).unwrap()
+}
+fn w17_read_u32(e: &Env) -> u32 {
+    wiggle17::GuestPtr::<u32>::new(e.w17(), black_box(64)).read().unwrap()
+}
+
+/// One operation of each implementation, by name, for `callgrind.sh`.
+pub fn run_one(name: &str, iters: u64) {
+    // Small memories: only the single operations run here, and setting up
+    // costs callgrind time.
+    let e = &Env::new(64 << 10);
+    let k = iters;
+    let repeat = |f: &dyn Fn()| {
+        for _ in 0..k {
+            f();
+        }
+    };
+    match name {
+        "floor_read_u32" => repeat(&|| {
+            black_box(floor_read_u32(e));
+        }),
+        "ours_read_u32" => repeat(&|| {
+            black_box(ours_read_u32(e));
+        }),
+        "w48_read_u32" => e.w48(k, w48_read_u32),
+        "w17_read_u32" => repeat(&|| {
+            black_box(w17_read_u32(e));
+        }),
+        "ours_write_u32" => repeat(&|| {
+            GuestPtr::<u32>::new(e.ours(), black_box(64)).write(black_box(7)).unwrap()
+        }),
+        "w48_write_u32" => e.w48(k, |m| m.write(wiggle48::GuestPtr::<u32>::new(black_box(64)), black_box(7)).unwrap()),
+        "ours_as_slice_64" => repeat(&|| {
+            black_box(GuestPtr::<[u8]>::new(e.ours(), (black_box(128), 64)).as_slice().unwrap());
+        }),
+        "w48_as_slice_64" => e.w48(k, |m| {
+            m.as_slice(wiggle48::GuestPtr::<[u8]>::new((black_box(128), 64))).unwrap().map(|s| s.len())
+        }),
+        "ours_iovecs_16" => repeat(&|| {
+            black_box(GuestPtr::<[Iovec]>::new(e.ours(), (black_box(0), 16)).to_vec().unwrap());
+        }),
+        "w48_iovecs_16" => e.w48(k, w48_iovecs),
+        "ours_slice_memory_per_call" => {
+            let mut bytes = e.w48.borrow_mut();
+            for _ in 0..k {
+                let mem = ours::SliceMemory::new(black_box(&mut bytes[..]));
+                black_box(GuestPtr::<u32>::new(black_box(&mem), black_box(64)).read().unwrap());
+            }
+        }
+        "w48_slice_memory_per_call" => {
+            let mut bytes = e.w48.borrow_mut();
+            for _ in 0..k {
+                let mut mem = wiggle48::GuestMemory::Unshared(black_box(&mut bytes[..]));
+                black_box(w48_read_u32(black_box(&mut mem)));
+            }
+        }
+        other => panic!("no operation {other}; see run_one in cases.rs"),
+    }
+}
+
+fn w48_iovecs(m: &mut wiggle48::GuestMemory<'_>) -> Vec<Iovec48> {
+    let p = wiggle48::GuestPtr::<[Iovec48]>::new((black_box(0), 16));
+    p.iter().map(|p| m.read(p?)).collect::<Result<Vec<_>, _>>().unwrap()
+}
+
+fn w17_iovecs(e: &Env) -> Vec<Iovec17<'_>> {
+    let p = wiggle17::GuestPtr::<[Iovec17]>::new(e.w17(), (black_box(0), 16));
+    p.iter().map(|p| p?.read()).collect::<Result<Vec<_>, _>>().unwrap()
+}
+
+fn floor_iovecs(e: &Env) -> Vec<(u32, u32)> {
+    let p = black_box(&e.plain[..]);
+    let at = black_box(0usize);
+    (0..16)
+        .map(|i| {
+            let b = &p[at + 8 * i..at + 8 * i + 8];
+            (u32::from_le_bytes(b[..4].try_into().unwrap()), u32::from_le_bytes(b[4..].try_into().unwrap()))
+        })
+        .collect()
+}
+
+/// Measures the given columns (in one alternated run) and makes a row.
+fn row(
+    plan: &Plan,
+    op: &str,
+    floor: Option<Case<'_>>,
+    ours: Case<'_>,
+    w48: Option<Case<'_>>,
+    w17: Option<Case<'_>>,
+    ratio: impl FnOnce(Option<Stats>, Stats, Option<Stats>) -> Option<(String, f64, String)>,
+) -> Row {
+    let present = [floor.is_some(), true, w48.is_some(), w17.is_some()];
+    let mut cases: Vec<Case<'_>> = [floor, Some(ours), w48, w17].into_iter().flatten().collect();
+    let mut stats = measure(&mut cases, plan).into_iter();
+    let mut take = |here: bool| if here { stats.next() } else { None };
+    let floor = take(present[0]);
+    let ours = take(present[1]).unwrap();
+    let w48 = take(present[2]);
+    let w17 = take(present[3]);
+    let ratio = ratio(floor, ours, w48);
+    Row { op: op.to_string(), floor, ours, w48, w17, ratio }
+}
+
+fn vs_w48(goal: &'static str) -> impl FnOnce(Option<Stats>, Stats, Option<Stats>) -> Option<(String, f64, String)> {
+    move |_, ours, w48| w48.map(|w| ("ours / wiggle 48".to_string(), ours.median / w.median, goal.to_string()))
+}
+
+fn vs_floor(goal: &'static str) -> impl FnOnce(Option<Stats>, Stats, Option<Stats>) -> Option<(String, f64, String)> {
+    move |floor, ours, _| floor.map(|f| ("ours / floor".to_string(), ours.median / f.median, goal.to_string()))
+}
+
+/// Every row, in the order of the goals.
+pub fn all(plan: &Plan) -> Vec<Row> {
+    let e = Env::new(LEN);
+    let e = &e;
+    let mut rows = Vec::new();
+
+    rows.push(row(
+        plan,
+        "read u32",
+        Some(case!("floor", |e| floor_read_u32(e))),
+        case!("ours", |e| ours_read_u32(e)),
+        Some(case48!(e, |m| w48_read_u32(m))),
+        Some(case!("w17", |e| w17_read_u32(e))),
+        vs_w48("<= 1.25x"),
+    ));
+    let mut plain_w = e.plain.clone();
+    rows.push(row(
+        plan,
+        "write u32",
+        Some(Case::new("floor", |k| {
+            for _ in 0..k {
+                let p = black_box(&mut plain_w[..]);
+                let at = black_box(64usize);
+                p[at..at + 4].copy_from_slice(&black_box(7u32).to_le_bytes());
+            }
+        })),
+        case!("ours", |e| GuestPtr::<u32>::new(e.ours(), black_box(64)).write(black_box(7)).unwrap()),
+        Some(case48!(e, |m| m
+            .write(wiggle48::GuestPtr::<u32>::new(black_box(64)), black_box(7))
+            .unwrap())),
+        Some(case!("w17", |e| wiggle17::GuestPtr::<u32>::new(e.w17(), black_box(64))
+            .write(black_box(7))
+            .unwrap())),
+        vs_w48("<= 1.25x"),
+    ));
+    rows.push(row(
+        plan,
+        "as_slice 64 B + drop",
+        Some(case!("floor", |e| black_box(&e.plain[..]).get(black_box(128)..128 + 64).unwrap().len())),
+        case!("ours", |e| GuestPtr::<[u8]>::new(e.ours(), (black_box(128), 64)).as_slice().unwrap()),
+        Some(case48!(e, |m| m
+            .as_slice(wiggle48::GuestPtr::<[u8]>::new((black_box(128), 64)))
+            .unwrap()
+            .map(|s| s.len()))),
+        Some(case!("w17", |e| wiggle17::GuestPtr::<[u8]>::new(e.w17(), (black_box(128), 64))
+            .as_slice()
+            .unwrap())),
+        vs_w48("<= 2x"),
+    ));
+    rows.push(row(
+        plan,
+        "as_str 64 B + drop",
+        Some(case!("floor", |e| std::str::from_utf8(
+            &black_box(&e.plain[..])[black_box(TEXT_AT as usize)..TEXT_AT as usize + 64]
+        )
+        .unwrap()
+        .len())),
+        case!("ours", |e| GuestPtr::<str>::new(e.ours(), (black_box(TEXT_AT), 64)).as_str().unwrap()),
+        Some(case48!(e, |m| m
+            .as_str(wiggle48::GuestPtr::<str>::new((black_box(TEXT_AT), 64)))
+            .unwrap()
+            .map(str::len))),
+        Some(case!("w17", |e| wiggle17::GuestPtr::<str>::new(e.w17(), (black_box(TEXT_AT), 64))
+            .as_str()
+            .unwrap())),
+        vs_w48("<= 2x"),
+    ));
+    rows.push(row(
+        plan,
+        "16 iovecs into a Vec (ours: to_vec)",
+        Some(case!("floor", |e| floor_iovecs(e))),
+        case!("ours", |e| GuestPtr::<[Iovec]>::new(e.ours(), (black_box(0), 16)).to_vec().unwrap()),
+        Some(case48!(e, |m| w48_iovecs(m))),
+        Some(case!("w17", |e| w17_iovecs(e))),
+        vs_w48("<= 0.5x"),
+    ));
+    rows.push(row(
+        plan,
+        "16 iovecs, iter + read each",
+        Some(case!("floor", |e| floor_iovecs(e))),
+        case!("ours", |e| GuestPtr::<[Iovec]>::new(e.ours(), (black_box(0), 16))
+            .iter()
+            .map(|p| p?.read())
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap()),
+        Some(case48!(e, |m| w48_iovecs(m))),
+        Some(case!("w17", |e| w17_iovecs(e))),
+        vs_w48("-"),
+    ));
+    let mut bytes_ours = contents(LEN);
+    rows.push(row(
+        plan,
+        "per host call: new memory + read u32",
+        Some(case!("floor", |e| floor_read_u32(e))),
+        Case::new("ours", |k| {
+            for _ in 0..k {
+                let mem = ours::SliceMemory::new(black_box(&mut bytes_ours[..]));
+                let m: &dyn ours::GuestMemory = black_box(&mem);
+                black_box(GuestPtr::<u32>::new(m, black_box(64)).read().unwrap());
+            }
+        }),
+        Some(case48!(e, |m| w48_read_u32(m))),
+        None,
+        vs_w48("<= 2x"),
+    ));
+
+    // Views with borrows held elsewhere, against the same view with none.
+    let clean: &dyn ours::GuestMemory = &e.ours;
+    for n in [1u32, 4, 16] {
+        let held = hold_ours(&e.ours_held, n, true);
+        let held_w17 = hold_w17(&e.w17_held, n, true);
+        let m: &dyn ours::GuestMemory = &e.ours_held;
+        let w17: &dyn wiggle17::GuestMemory = &e.w17_held;
+        rows.push(row(
+            plan,
+            &format!("as_slice 64 B + drop, {n} held"),
+            Some(case!("none held", |e| GuestPtr::<[u8]>::new(black_box(clean), (black_box(128), 64))
+                .as_slice()
+                .unwrap())),
+            case!("ours", |e| GuestPtr::<[u8]>::new(black_box(m), (black_box(128), 64)).as_slice().unwrap()),
+            None,
+            Some(case!("w17", |e| wiggle17::GuestPtr::<[u8]>::new(black_box(w17), (black_box(128), 64))
+                .as_slice()
+                .unwrap())),
+            |none, ours, _| none.map(|z| ("vs none held".to_string(), ours.median / z.median, "<= 1.3x".to_string())),
+        ));
+        release_ours(&e.ours_held, held, true);
+        release_w17(&e.w17_held, held_w17, true);
+    }
+    for n in [1_000u32, 10_000] {
+        let held = hold_ours(&e.ours_held, n, true);
+        let held_w17 = hold_w17(&e.w17_held, n, true);
+        let m: &dyn ours::GuestMemory = &e.ours_held;
+        let w17: &dyn wiggle17::GuestMemory = &e.w17_held;
+        rows.push(row(
+            plan,
+            &format!("read u32, {n} held"),
+            Some(case!("none held", |e| GuestPtr::<u32>::new(black_box(clean), black_box(64)).read().unwrap())),
+            case!("ours", |e| GuestPtr::<u32>::new(black_box(m), black_box(64)).read().unwrap()),
+            None,
+            Some(case!("w17", |e| wiggle17::GuestPtr::<u32>::new(black_box(w17), black_box(64)).read().unwrap())),
+            |none, ours, _| none.map(|z| ("vs none held".to_string(), ours.median / z.median, "<= 2x".to_string())),
+        ));
+        release_ours(&e.ours_held, held, true);
+        release_w17(&e.w17_held, held_w17, true);
+    }
+
+    rows.push(shared_two_threads(plan));
+
+    let src = vec![b'a'; MIB as usize];
+    let mut dst = vec![0u8; MIB as usize];
+    rows.push(row(
+        plan,
+        "to_vec 1 MiB",
+        Some(case!("floor", |e| black_box(&e.plain[..MIB as usize]).to_vec())),
+        case!("ours", |e| GuestPtr::<[u8]>::new(e.ours(), (black_box(0), MIB)).to_vec().unwrap()),
+        Some(case48!(e, |m| m.to_vec(wiggle48::GuestPtr::<[u8]>::new((black_box(0), MIB))).unwrap())),
+        Some(case!("w17", |e| wiggle17::GuestPtr::<[u8]>::new(e.w17(), (black_box(0), MIB)).to_vec().unwrap())),
+        vs_floor("<= 1.1x"),
+    ));
+    rows.push(row(
+        plan,
+        "copy_from_slice 1 MiB",
+        Some(Case::new("floor", |k| {
+            for _ in 0..k {
+                black_box(&mut dst[..]).copy_from_slice(black_box(&src));
+            }
+        })),
+        case!("ours", |e| GuestPtr::<[u8]>::new(e.ours(), (black_box(MIB), MIB))
+            .copy_from_slice(black_box(&src))
+            .unwrap()),
+        Some(case48!(e, |m| m
+            .copy_from_slice(black_box(&src), wiggle48::GuestPtr::<[u8]>::new((black_box(MIB), MIB)))
+            .unwrap())),
+        Some(case!("w17", |e| wiggle17::GuestPtr::<[u8]>::new(e.w17(), (black_box(MIB), MIB))
+            .copy_from_slice(black_box(&src))
+            .unwrap())),
+        vs_floor("<= 1.1x"),
+    ));
+    rows.push(row(
+        plan,
+        "as_str 64 KiB + drop",
+        Some(case!("floor", |e| std::str::from_utf8(&black_box(&e.plain[..])[2 * MIB as usize..2 * MIB as usize + 65536])
+            .unwrap()
+            .len())),
+        case!("ours", |e| GuestPtr::<str>::new(e.ours(), (black_box(2 * MIB), 65536)).as_str().unwrap()),
+        Some(case48!(e, |m| m
+            .as_str(wiggle48::GuestPtr::<str>::new((black_box(2 * MIB), 65536)))
+            .unwrap()
+            .map(str::len))),
+        Some(case!("w17", |e| wiggle17::GuestPtr::<str>::new(e.w17(), (black_box(2 * MIB), 65536))
+            .as_str()
+            .unwrap())),
+        vs_floor("<= 1.1x"),
+    ));
+    rows
+}
+
+/// Reads of disjoint offsets of one `SharedSliceMemory` from one thread and
+/// from two at once; the ratio is the two-thread throughput over one.
+fn shared_two_threads(plan: &Plan) -> Row {
+    let cells: Vec<UnsafeCell<u8>> = (0..4096).map(|_| UnsafeCell::new(0)).collect();
+    // SAFETY: the cells are accessed only through `mem`, atomically.
+    let mem = unsafe { ours::SharedSliceMemory::new(&cells) };
+    let m: &dyn ours::GuestMemory = &mem;
+    let reads = |at: u32, k: u64| {
+        for _ in 0..k {
+            black_box(GuestPtr::<u32>::new(black_box(m), black_box(at)).read().unwrap());
+        }
+    };
+    let mut s = measure(
+        &mut [
+            Case::new("one thread", |k| reads(64, k)),
+            Case::new("two threads", |k| {
+                std::thread::scope(|s| {
+                    s.spawn(|| reads(64, k));
+                    s.spawn(|| reads(2048, k));
+                });
+            }),
+        ],
+        plan,
+    )
+    .into_iter();
+    let (one, two) = (s.next().unwrap(), s.next().unwrap());
+    // Two threads do twice the reads in `two.median` per k.
+    let speedup = 2.0 * one.median / two.median;
+    Row {
+        op: "shared memory: 2 threads vs 1, disjoint".to_string(),
+        floor: None,
+        ours: two,
+        w48: None,
+        w17: None,
+        ratio: Some(("2-thread / 1-thread throughput".to_string(), speedup, ">= 1.8x".to_string())),
+    }
+}
