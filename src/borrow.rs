@@ -56,16 +56,66 @@ fn fresh_id() -> u64 {
     })
 }
 
+/// Source of thread identities (0 is never one). 2^64 threads would be
+/// needed to reuse one.
+static NEXT_THREAD_ID: AtomicU64 = AtomicU64::new(1);
+
+std::thread_local! {
+    /// This thread's identity, 0 until first asked for.
+    static THREAD_ID: core::cell::Cell<u64> = const { core::cell::Cell::new(0) };
+}
+
+/// The calling thread's identity if it has one yet, else 0. A thread gets
+/// one when it first binds a tracker, so a thread still at 0 owns none: the
+/// ownership tests need not give it one.
+#[inline(always)]
+fn this_thread_if_known() -> u64 {
+    THREAD_ID.with(core::cell::Cell::get)
+}
+
+/// The identity of the calling thread, unique among all threads the process
+/// ever runs (so, unlike an address, never reused).
+#[inline]
+fn this_thread() -> u64 {
+    match THREAD_ID.with(core::cell::Cell::get) {
+        0 => first_ask(),
+        known => known,
+    }
+}
+
+/// Gives the calling thread its identity, on its first ask.
+#[cold]
+#[inline(never)]
+fn first_ask() -> u64 {
+    let fresh = NEXT_THREAD_ID.fetch_add(1, Ordering::Relaxed);
+    THREAD_ID.with(|id| id.set(fresh));
+    fresh
+}
+
+/// `owner` of a tracker any thread may use.
+const ANY_THREAD: u64 = 0;
+
 /// An interval-based borrow tracker, embeddable in any [`GuestMemory`].
 ///
 /// Overlapping shared borrows are allowed; a mut borrow overlaps no other
 /// borrow; a zero-length region conflicts with nothing (its borrow is granted
 /// and records nothing). Each operation costs `O(log n)` in the number of
 /// outstanding borrows, plus the number of shared segments a shared borrow
-/// spans when shared borrows overlap one another. With nothing borrowed an
-/// operation is a lock acquire, an emptiness test and a release.
+/// spans when shared borrows overlap one another.
 ///
-/// All methods take `&self` and may be called from any thread.
+/// # Two kinds
+///
+/// - [`BorrowTracker::new`]: any thread may use it; every operation takes a
+///   small spin lock (one atomic read-modify-write and a store), and with
+///   nothing borrowed that is most of its cost.
+/// - [`BorrowTracker::new_thread_bound`]: only the thread that made it may
+///   use it, and that thread needs no atomic operation at all. From any other
+///   thread, borrows and accesses fail with [`GuestError::WrongThread`], the
+///   queries answer as if everything were borrowed, and a release (a view
+///   made on the owning thread, dropped on another) leaves its borrow
+///   recorded: the region stays borrowed, which refuses more, never less. A
+///   memory made per host call, which lives and dies on one thread, loses
+///   nothing by it ([`SliceMemory::new`](crate::SliceMemory::new) makes one).
 ///
 /// [`GuestMemory`]: crate::GuestMemory
 ///
@@ -83,67 +133,157 @@ fn fresh_id() -> u64 {
 /// let m = t.mut_borrow(Region::new(6, 1)).unwrap();
 /// t.mut_unborrow(m);
 /// assert!(!t.has_outstanding_borrows());
+///
+/// let bound = BorrowTracker::new_thread_bound();
+/// std::thread::scope(|s| {
+///     s.spawn(|| {
+///         let refused = bound.mut_borrow(Region::new(0, 4));
+///         assert!(matches!(refused, Err(GuestError::WrongThread)));
+///     });
+/// });
+/// bound.mut_unborrow(bound.mut_borrow(Region::new(0, 4)).unwrap());
 /// ```
 pub struct BorrowTracker {
     id: u64,
+    /// [`ANY_THREAD`], or the identity of the one thread that may reach
+    /// `maps`. Fixed at construction.
+    owner: u64,
+    // Invariant: with `owner == ANY_THREAD`, `maps` is reached only through
+    // its lock; otherwise only by the thread `owner`, without the lock, and
+    // never re-entrantly (`with_maps` runs crate code only).
     maps: Lock<Maps>,
 }
 
 impl BorrowTracker {
-    /// A tracker with nothing borrowed.
+    /// A tracker with nothing borrowed, for any thread.
     pub fn new() -> Self {
         BorrowTracker {
             id: fresh_id(),
+            owner: ANY_THREAD,
             maps: Lock::new(Maps::default()),
         }
     }
 
-    /// Whether any borrow is outstanding.
+    /// A tracker with nothing borrowed, bound to the calling thread: that
+    /// thread uses it without any atomic operation; other threads are
+    /// refused, as the type's docs say.
+    pub fn new_thread_bound() -> Self {
+        BorrowTracker {
+            id: fresh_id(),
+            owner: this_thread(),
+            maps: Lock::new(Maps::default()),
+        }
+    }
+
+    /// Whether the calling thread may use this tracker.
+    #[inline]
+    pub fn is_usable_here(&self) -> bool {
+        self.owner == ANY_THREAD || self.owner == this_thread_if_known()
+    }
+
+    /// Whether this tracker is bound to the calling thread and records no
+    /// borrow: until this thread's next call, nothing can be borrowed, since
+    /// every other thread is refused.
+    #[inline]
+    pub(crate) fn is_idle_here(&self) -> bool {
+        if self.owner == ANY_THREAD || self.owner != this_thread_if_known() {
+            return false;
+        }
+        // SAFETY: bound to this thread, so by the invariant on `maps` no
+        // other thread reaches the records, and no other reference to them
+        // is live on this thread (this is not called from inside
+        // `with_maps`); the shared reference ends with this expression.
+        unsafe { (*self.maps.get_unlocked()).is_empty() }
+    }
+
+    /// Runs `f` on the borrow records, or returns `None` if this thread may
+    /// not reach them. `f` is always this module's own code: it never calls
+    /// back into the tracker and never runs a caller's code.
+    #[inline(always)]
+    fn with_maps<R>(&self, f: impl FnOnce(&mut Maps) -> R) -> Option<R> {
+        // One call site for `f`, so that it is inlined.
+        let guard = if self.owner == ANY_THREAD {
+            Some(self.maps.lock())
+        } else if self.owner == this_thread_if_known() {
+            None
+        } else {
+            return None;
+        };
+        // SAFETY: either `guard` holds the lock (a tracker for any thread),
+        // or the tracker is bound to this thread, so by the invariant on
+        // `maps` no other thread ever reaches the records. Either way no
+        // other reference to them is live: `guard` is not dereferenced, the
+        // only other path is this method, and `f` never calls back into the
+        // tracker, so calls never nest.
+        let result = f(unsafe { self.maps.get_unlocked() });
+        drop(guard);
+        Some(result)
+    }
+
+    /// Whether any borrow is outstanding (`true` when asked from a thread
+    /// the tracker is not bound to).
     pub fn has_outstanding_borrows(&self) -> bool {
-        !self.maps.lock().is_empty()
+        self.with_maps(|m| !m.is_empty()).unwrap_or(true)
     }
 
-    /// Whether an outstanding mut borrow overlaps `r`.
+    /// Whether an outstanding mut borrow overlaps `r` (`true` when asked from
+    /// a thread the tracker is not bound to, unless `r` is empty).
     pub fn is_mut_borrowed(&self, r: Region) -> bool {
-        self.maps.lock().mut_overlaps(r)
+        self.with_maps(|m| m.mut_overlaps(r))
+            .unwrap_or(!r.is_empty())
     }
 
-    /// Whether an outstanding shared borrow overlaps `r`.
+    /// Whether an outstanding shared borrow overlaps `r` (`true` when asked
+    /// from a thread the tracker is not bound to, unless `r` is empty).
     pub fn is_shared_borrowed(&self, r: Region) -> bool {
-        self.maps.lock().shared_overlaps(r)
+        self.with_maps(|m| m.shared_overlaps(r))
+            .unwrap_or(!r.is_empty())
     }
 
     /// Records an exclusive borrow of `r`.
     ///
     /// # Errors
     ///
-    /// [`GuestError::PtrBorrowed`] if any outstanding borrow overlaps `r`.
+    /// [`GuestError::PtrBorrowed`] if any outstanding borrow overlaps `r`;
+    /// [`GuestError::WrongThread`] from a thread the tracker is not bound to.
     pub fn mut_borrow(&self, r: Region) -> Result<BorrowHandle, GuestError> {
-        let mut maps = self.maps.lock();
-        if maps.mut_overlaps(r) || maps.shared_overlaps(r) {
-            return Err(GuestError::PtrBorrowed(r));
+        let granted = self.with_maps(|m| {
+            let free = !m.mut_overlaps(r) && !m.shared_overlaps(r);
+            if free {
+                m.add_mut(r);
+            }
+            free
+        });
+        match granted {
+            Some(true) => Ok(self.handle(r, MUT_BIT)),
+            Some(false) => Err(GuestError::PtrBorrowed(r)),
+            None => Err(GuestError::WrongThread),
         }
-        maps.add_mut(r);
-        drop(maps);
-        Ok(self.handle(r, MUT_BIT))
     }
 
     /// Records a shared borrow of `r`.
     ///
     /// # Errors
     ///
-    /// [`GuestError::PtrBorrowed`] if an outstanding mut borrow overlaps `r`.
+    /// [`GuestError::PtrBorrowed`] if an outstanding mut borrow overlaps `r`;
+    /// [`GuestError::WrongThread`] from a thread the tracker is not bound to.
     pub fn shared_borrow(&self, r: Region) -> Result<BorrowHandle, GuestError> {
-        let mut maps = self.maps.lock();
-        if maps.mut_overlaps(r) {
-            return Err(GuestError::PtrBorrowed(r));
+        let granted = self.with_maps(|m| {
+            let free = !m.mut_overlaps(r);
+            if free {
+                m.add_shared(r);
+            }
+            free
+        });
+        match granted {
+            Some(true) => Ok(self.handle(r, 0)),
+            Some(false) => Err(GuestError::PtrBorrowed(r)),
+            None => Err(GuestError::WrongThread),
         }
-        maps.add_shared(r);
-        drop(maps);
-        Ok(self.handle(r, 0))
     }
 
-    /// Ends the mut borrow `h` stands for.
+    /// Ends the mut borrow `h` stands for. From a thread the tracker is not
+    /// bound to, the borrow stays recorded.
     ///
     /// # Panics
     ///
@@ -153,10 +293,11 @@ impl BorrowTracker {
     /// released, so nothing aliases.
     pub fn mut_unborrow(&self, h: BorrowHandle) {
         let r = self.check_handle(&h, MUT_BIT);
-        self.maps.lock().remove_mut(r);
+        self.with_maps(|m| m.remove_mut(r));
     }
 
-    /// Ends the shared borrow `h` stands for.
+    /// Ends the shared borrow `h` stands for. From a thread the tracker is
+    /// not bound to, the borrow stays recorded.
     ///
     /// # Panics
     ///
@@ -165,7 +306,7 @@ impl BorrowTracker {
     /// [`mut_unborrow`](Self::mut_unborrow).
     pub fn shared_unborrow(&self, h: BorrowHandle) {
         let r = self.check_handle(&h, 0);
-        self.maps.lock().remove_shared(r);
+        self.with_maps(|m| m.remove_shared(r));
     }
 
     /// Runs `f` while no mut borrow overlaps `r` and none can be taken: the
@@ -173,25 +314,27 @@ impl BorrowTracker {
     ///
     /// This is how the shipped memories read guest bytes without racing a
     /// [`GuestSliceMut`](crate::GuestSliceMut) being taken on another thread.
-    /// `f` runs with the tracker locked, so it is always the crate's own copy
-    /// code, never a caller's: a closure that used the tracker would wait
-    /// forever. (That is why this is not public; a memory of a user's own
-    /// gets a sound copy from `GuestMemory`'s provided methods.)
+    /// `f` runs with the records locked (or, bound to this thread, borrowed),
+    /// so it is always the crate's own copy code, never a caller's: a closure
+    /// that used the tracker would wait forever. (That is why this is not
+    /// public; a memory of a user's own gets a sound copy from
+    /// `GuestMemory`'s provided methods.)
     ///
     /// # Errors
     ///
-    /// [`GuestError::PtrBorrowed`] if a mut borrow overlaps `r`; `f` is not run.
+    /// [`GuestError::PtrBorrowed`] if a mut borrow overlaps `r`;
+    /// [`GuestError::WrongThread`]; `f` is not run then.
     #[inline]
     pub(crate) fn with_read_access<R>(
         &self,
         r: Region,
         f: impl FnOnce() -> R,
     ) -> Result<R, GuestError> {
-        let maps = self.maps.lock();
-        if maps.mut_overlaps(r) {
-            return Err(GuestError::PtrBorrowed(r));
+        match self.with_maps(|m| (!m.mut_overlaps(r)).then(f)) {
+            Some(Some(done)) => Ok(done),
+            Some(None) => Err(GuestError::PtrBorrowed(r)),
+            None => Err(GuestError::WrongThread),
         }
-        Ok(f())
     }
 
     /// Runs `f` while no borrow at all overlaps `r` and none can be taken, as
@@ -199,18 +342,19 @@ impl BorrowTracker {
     ///
     /// # Errors
     ///
-    /// [`GuestError::PtrBorrowed`] if any borrow overlaps `r`; `f` is not run.
+    /// [`GuestError::PtrBorrowed`] if any borrow overlaps `r`;
+    /// [`GuestError::WrongThread`]; `f` is not run then.
     #[inline]
     pub(crate) fn with_write_access<R>(
         &self,
         r: Region,
         f: impl FnOnce() -> R,
     ) -> Result<R, GuestError> {
-        let maps = self.maps.lock();
-        if maps.mut_overlaps(r) || maps.shared_overlaps(r) {
-            return Err(GuestError::PtrBorrowed(r));
+        match self.with_maps(|m| (!m.mut_overlaps(r) && !m.shared_overlaps(r)).then(f)) {
+            Some(Some(done)) => Ok(done),
+            Some(None) => Err(GuestError::PtrBorrowed(r)),
+            None => Err(GuestError::WrongThread),
         }
-        Ok(f())
     }
 
     /// One outstanding borrow's region, if any, seen through `&mut self`.
@@ -254,14 +398,15 @@ impl core::fmt::Debug for BorrowTracker {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         // Counted under the lock, formatted after it: the formatter's writer
         // is the caller's code, and may use this very memory.
-        let (mut_borrows, shared_segments) = {
-            let maps = self.maps.lock();
-            (maps.mut_count(), maps.shared_segment_count())
-        };
-        f.debug_struct("BorrowTracker")
-            .field("mut_borrows", &mut_borrows)
-            .field("shared_segments", &shared_segments)
-            .finish()
+        let counts = self.with_maps(|m| (m.mut_count(), m.shared_segment_count()));
+        let mut d = f.debug_struct("BorrowTracker");
+        match counts {
+            Some((mut_borrows, shared_segments)) => d
+                .field("mut_borrows", &mut_borrows)
+                .field("shared_segments", &shared_segments),
+            None => d.field("bound_to_another_thread", &true),
+        }
+        .finish()
     }
 }
 
@@ -347,6 +492,13 @@ mod maps {
             if self.exclusive.is_empty() {
                 return false;
             }
+            self.mut_overlaps_in_tree(r)
+        }
+
+        /// The tree half of [`mut_overlaps`](Self::mut_overlaps), out of
+        /// line so the common empty case stays small where it is inlined.
+        #[inline(never)]
+        fn mut_overlaps_in_tree(&self, r: Region) -> bool {
             match self.exclusive.range(..r.end()).next_back() {
                 Some((_, &end)) => end > u64::from(r.start),
                 None => false,
@@ -364,6 +516,12 @@ mod maps {
             if self.shared.is_empty() {
                 return false;
             }
+            self.shared_overlaps_in_tree(r)
+        }
+
+        /// The tree half of [`shared_overlaps`](Self::shared_overlaps).
+        #[inline(never)]
+        fn shared_overlaps_in_tree(&self, r: Region) -> bool {
             match self.shared.range(..r.end()).next_back() {
                 Some((_, seg)) => seg.end > u64::from(r.start),
                 None => false,
@@ -629,7 +787,7 @@ mod tests {
     use super::*;
 
     fn segments(t: &BorrowTracker) -> Vec<(u64, u64, u64)> {
-        t.maps.lock().segments()
+        t.with_maps(|m| m.segments()).unwrap()
     }
 
     #[test]

@@ -31,6 +31,11 @@ pub enum GuestError {
     /// access.
     #[error("pointer borrowed: {0}")]
     PtrBorrowed(Region),
+    /// A memory bound to one thread (see
+    /// [`BorrowTracker::new_thread_bound`](crate::BorrowTracker::new_thread_bound))
+    /// was used from another.
+    #[error("guest memory used from a thread other than the one it is bound to")]
+    WrongThread,
     /// A copy between two slices of different lengths.
     #[error("slice lengths differ")]
     SliceLengthsDiffer,

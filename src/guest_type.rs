@@ -2,7 +2,7 @@
 
 use core::mem::MaybeUninit;
 
-use crate::memory::read_into;
+use crate::memory::{guest_bytes, read_into, region_for};
 use crate::ptr::{array_bytes, check_align, slice_bytes};
 use crate::raw;
 use crate::{GuestError, GuestMemory, GuestPtr, OwnedMemory, Region};
@@ -276,6 +276,15 @@ fn read_le<const N: usize>(
 ) -> Result<[u8; N], GuestError> {
     check_align(Region::new(offset, N as u32), align)?;
     let mut buf = [0u8; N];
+    if let Some(base) = mem.unborrowed_base() {
+        let src = guest_bytes(base, region_for(offset, N)?)?;
+        // SAFETY: `unborrowed_base` answered, so (trait rule 7) nothing is
+        // borrowed and no other thread reads or writes the memory until this
+        // thread calls it again; this copy is made first. So nothing writes
+        // these bytes meanwhile and no `&mut` to them exists.
+        unsafe { raw::copy_out(src, raw::uninit_bytes(&mut buf)) };
+        return Ok(buf);
+    }
     read_into(mem, offset, &mut buf)?;
     Ok(buf)
 }
@@ -289,6 +298,14 @@ fn write_le<const N: usize>(
     bytes: [u8; N],
 ) -> Result<(), GuestError> {
     check_align(Region::new(offset, N as u32), align)?;
+    if let Some(base) = mem.unborrowed_base() {
+        let dst = guest_bytes(base, region_for(offset, N)?)?;
+        // SAFETY: as in `read_le`: nothing is borrowed and nothing else
+        // reads or writes the memory until this thread calls it again, and
+        // this copy is made first; so no reference to these bytes exists.
+        unsafe { raw::copy_in(dst, &bytes) };
+        return Ok(());
+    }
     mem.write_bytes(offset, &bytes)
 }
 

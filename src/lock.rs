@@ -46,6 +46,7 @@ impl<T> Lock<T> {
     }
 
     #[cold]
+    #[inline(never)]
     fn lock_contended(&self) {
         let mut spins = 0u32;
         loop {
@@ -67,6 +68,22 @@ impl<T> Lock<T> {
                 return;
             }
         }
+    }
+
+    /// The value, without locking.
+    ///
+    /// # Safety
+    ///
+    /// For as long as the result lives, nothing else reaches the value: no
+    /// other thread (through this method or the lock) and no other reference
+    /// on this thread.
+    #[inline]
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) unsafe fn get_unlocked(&self) -> &mut T {
+        // SAFETY: the caller guarantees this is the only access path to the
+        // value while the result lives; `UnsafeCell` permits mutation through
+        // `&self`.
+        unsafe { &mut *self.value.get() }
     }
 
     /// Exclusive access without locking, through `&mut self`.

@@ -38,6 +38,10 @@ use crate::{BorrowHandle, GuestError, GuestPtr, Pointee, Region};
 ///    `is_shared_borrowed` and `has_outstanding_borrows` report the
 ///    outstanding borrows exactly. Zero-length regions overlap nothing. All of
 ///    this holds when the methods are called concurrently from any threads.
+///    (A memory bound to one thread may refuse every borrow asked from
+///    another, answer its queries there as if everything were borrowed, and
+///    keep a borrow released there recorded: each of those refuses more,
+///    never less.)
 /// 4. **Nothing else touches borrowed bytes.** While a mut borrow of a region
 ///    of a non-shared memory is outstanding nothing but the holder of its
 ///    handle reads or writes those bytes; while a shared borrow is
@@ -56,6 +60,13 @@ use crate::{BorrowHandle, GuestError, GuestPtr, Pointee, Region};
 ///    between the check and the end of the copy — and on success has written
 ///    every byte of `dst`, with initialized values only. On a shared memory
 ///    the copy is atomic and need not consult the borrows.
+/// 7. **An idle memory is idle.** If
+///    [`unborrowed_base`](Self::unborrowed_base) returns `Some(bytes)`, then
+///    `bytes` is `base()`, the memory is not shared, no borrow is
+///    outstanding, and until the calling thread next calls a method of this
+///    memory no other thread takes a borrow of it or reads or writes its
+///    bytes. (A memory bound to one thread can promise that; a memory any
+///    thread may use cannot without a lock, and keeps the provided `None`.)
 ///
 /// # Thread safety of the crate's own accesses
 ///
@@ -134,6 +145,23 @@ pub unsafe trait GuestMemory: Send + Sync {
     #[inline]
     fn is_shared_memory(&self) -> bool {
         false
+    }
+
+    /// The whole memory, when one plain access needs no tracking at all:
+    /// nothing is borrowed, and no other thread can borrow or access the
+    /// memory before the calling thread's next call of one of its methods
+    /// (trait rule 7). The crate then makes its primitive read or write
+    /// directly, right away, and calls nothing on the memory in between.
+    ///
+    /// The provided version returns `None`, which is always correct: the
+    /// access then goes through [`read_bytes`](Self::read_bytes) or
+    /// [`write_bytes`](Self::write_bytes). The shipped memories bound to one
+    /// thread ([`SliceMemory::new`](crate::SliceMemory::new)) return the
+    /// base while nothing is borrowed, which makes a primitive access one
+    /// short dynamic call plus an inlined bounds check and copy.
+    #[inline]
+    fn unborrowed_base(&self) -> Option<&[UnsafeCell<u8>]> {
+        None
     }
 
     /// Copies `dst.len()` guest bytes starting at `offset` into `dst`; the
@@ -293,6 +321,10 @@ macro_rules! forward_guest_memory {
             #[inline]
             fn is_shared_memory(&self) -> bool {
                 T::is_shared_memory(self)
+            }
+            #[inline]
+            fn unborrowed_base(&self) -> Option<&[UnsafeCell<u8>]> {
+                T::unborrowed_base(self)
             }
             #[inline]
             fn read_bytes(&self, offset: u32, dst: &mut [MaybeUninit<u8>]) -> Result<(), GuestError> {

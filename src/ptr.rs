@@ -339,6 +339,7 @@ impl<'a> GuestPtr<'a, str> {
 
 /// The region and bytes of `count` elements of `size` bytes at `offset`,
 /// checked: arithmetic, alignment of the guest offset, bounds, in that order.
+#[inline]
 pub(crate) fn array_bytes(
     mem: &dyn GuestMemory,
     offset: u32,
@@ -356,6 +357,7 @@ pub(crate) fn array_bytes(
 /// is 0, are bounds-checked as if each took one byte: they touch no memory,
 /// so nothing else would bound how many a guest can ask for, and every
 /// per-element loop would run that often.
+#[inline]
 pub(crate) fn slice_bytes(
     mem: &dyn GuestMemory,
     offset: u32,

@@ -298,6 +298,16 @@ pub(crate) fn as_bytes<T: Plain>(src: &[T]) -> &[u8] {
     unsafe { core::slice::from_raw_parts(src.as_ptr().cast::<u8>(), core::mem::size_of_val(src)) }
 }
 
+/// An initialized byte buffer, viewed as possibly uninitialized bytes to be
+/// overwritten.
+#[inline]
+pub(crate) fn uninit_bytes(buf: &mut [u8]) -> &mut [MaybeUninit<u8>] {
+    // SAFETY: `MaybeUninit<u8>` has the layout of `u8`. Writing through the
+    // result could de-initialize `buf` only by storing uninitialized bytes,
+    // and the crate's copies store only initialized guest or host bytes.
+    unsafe { &mut *(core::ptr::from_mut(buf) as *mut [MaybeUninit<u8>]) }
+}
+
 /// The bytes of the first `n` spare elements of `v`'s capacity, to be filled
 /// before `set_len(n)`.
 ///

@@ -96,6 +96,10 @@ macro_rules! tracked_memory {
         // non-shared memory `tracked_read` / `tracked_write` check bounds and
         // borrows and copy under one lock acquisition; on a shared one they
         // check bounds and copy atomically; a successful copy fills `dst`.
+        // Rule 7: `unborrowed_base` answers only for a non-shared memory
+        // whose tracker is bound to the calling thread and records nothing;
+        // such a tracker refuses every other thread, and only this thread's
+        // own next call could change its records.
         unsafe impl $crate::GuestMemory for $ty {
             #[inline]
             fn base(&self) -> &[core::cell::UnsafeCell<u8>] {
@@ -138,6 +142,14 @@ macro_rules! tracked_memory {
             #[inline]
             fn is_shared_memory(&self) -> bool {
                 $shared
+            }
+            #[inline]
+            fn unborrowed_base(&self) -> Option<&[core::cell::UnsafeCell<u8>]> {
+                if !$shared && self.tracker.is_idle_here() {
+                    Some(self.cells())
+                } else {
+                    None
+                }
             }
             #[inline]
             fn read_bytes(

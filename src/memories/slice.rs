@@ -12,6 +12,17 @@ use crate::BorrowTracker;
 /// Make one per host call: the `&mut` borrow it holds keeps the engine from
 /// running the guest or growing its memory meanwhile.
 ///
+/// [`SliceMemory::new`] binds the memory to the calling thread, which then
+/// reads, writes and borrows without a single atomic operation; from any
+/// other thread those fail with [`GuestError::WrongThread`] (see
+/// [`BorrowTracker::new_thread_bound`] for the exact rules). A host call runs
+/// on one thread, so this costs it nothing. To share one `SliceMemory`
+/// between threads (say, to fill iovecs in parallel), make it with
+/// [`SliceMemory::new_any_thread`], whose every access takes a small lock.
+///
+/// [`GuestError::WrongThread`]: crate::GuestError::WrongThread
+/// [`BorrowTracker::new_thread_bound`]: crate::BorrowTracker::new_thread_bound
+///
 /// Zero-copy views of multi-byte types need the bytes to start at a host
 /// address aligned for the type; engine memories are page-aligned. Over a
 /// misaligned slice those views fail with `PtrNotAligned` (reads, writes and
@@ -46,18 +57,28 @@ unsafe impl Send for SliceMemory<'_> {}
 unsafe impl Sync for SliceMemory<'_> {}
 
 impl<'a> SliceMemory<'a> {
-    /// A memory over `bytes`, with nothing borrowed.
+    /// A memory over `bytes`, with nothing borrowed, bound to the calling
+    /// thread.
+    #[inline]
     pub fn new(bytes: &'a mut [u8]) -> Self {
+        Self::with_tracker(bytes, BorrowTracker::new_thread_bound())
+    }
+
+    /// A memory over `bytes`, with nothing borrowed, that any thread may use;
+    /// each access takes a small lock.
+    pub fn new_any_thread(bytes: &'a mut [u8]) -> Self {
+        Self::with_tracker(bytes, BorrowTracker::new())
+    }
+
+    #[inline]
+    fn with_tracker(bytes: &'a mut [u8], tracker: BorrowTracker) -> Self {
         let cells: *mut [u8] = bytes;
         // SAFETY: `UnsafeCell<u8>` has the same layout as `u8`, so the cast
         // slice has the same length and alignment. The `&'a mut` is consumed,
         // so this is the only access to the bytes for `'a`, which makes the
         // interior mutability that `UnsafeCell` declares legitimate.
         let cells = unsafe { &*(cells as *const [UnsafeCell<u8>]) };
-        SliceMemory {
-            cells,
-            tracker: BorrowTracker::new(),
-        }
+        SliceMemory { cells, tracker }
     }
 
     /// The memory's length in bytes.

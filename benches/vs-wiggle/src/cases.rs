@@ -134,9 +134,13 @@ unsafe impl wiggle17::GuestMemory for Wiggle17Mem {
 /// everywhere but 16 iovecs at offset 0.
 pub struct Env {
     plain: Vec<u8>,
-    ours: ours::OwnedMemory,
-    /// A second memory for the cases with borrows held elsewhere.
-    ours_held: ours::OwnedMemory,
+    /// What a host function makes over the engine's bytes: a `SliceMemory`,
+    /// bound to this thread.
+    ours: ours::SliceMemory<'static>,
+    /// The same for the cases with borrows held elsewhere.
+    ours_held: ours::SliceMemory<'static>,
+    /// A `SliceMemory` any thread may use (every access takes a lock).
+    ours_any: ours::SliceMemory<'static>,
     w48: RefCell<Vec<u8>>,
     w17: Wiggle17Mem,
     w17_held: Wiggle17Mem,
@@ -155,6 +159,11 @@ fn contents(len: u32) -> Vec<u8> {
     v
 }
 
+/// Bytes that live as long as the process (the benchmark's memories do).
+fn leaked(len: u32) -> &'static mut [u8] {
+    Box::leak(contents(len).into_boxed_slice())
+}
+
 fn wiggle17_mem(len: u32) -> Wiggle17Mem {
     Wiggle17Mem {
         cells: contents(len).into_iter().map(UnsafeCell::new).collect(),
@@ -167,8 +176,9 @@ impl Env {
     pub fn new(len: u32) -> Self {
         Env {
             plain: contents(len),
-            ours: ours::OwnedMemory::from(contents(len)),
-            ours_held: ours::OwnedMemory::from(contents(len)),
+            ours: ours::SliceMemory::new(leaked(len)),
+            ours_held: ours::SliceMemory::new(leaked(len)),
+            ours_any: ours::SliceMemory::new_any_thread(leaked(len)),
             w48: RefCell::new(contents(len)),
             w17: wiggle17_mem(len),
             w17_held: wiggle17_mem(len),
@@ -196,7 +206,7 @@ impl Env {
 }
 
 /// Holds `n` borrows, 8 bytes each, 16 apart, at `FAR`.
-fn hold_ours(mem: &ours::OwnedMemory, n: u32, mutable: bool) -> Vec<ours::BorrowHandle> {
+fn hold_ours(mem: &ours::SliceMemory<'_>, n: u32, mutable: bool) -> Vec<ours::BorrowHandle> {
     (0..n)
         .map(|i| {
             let r = ours::Region::new(FAR + 16 * i, 8);
@@ -205,7 +215,7 @@ fn hold_ours(mem: &ours::OwnedMemory, n: u32, mutable: bool) -> Vec<ours::Borrow
         .collect()
 }
 
-fn release_ours(mem: &ours::OwnedMemory, hs: Vec<ours::BorrowHandle>, mutable: bool) {
+fn release_ours(mem: &ours::SliceMemory<'_>, hs: Vec<ours::BorrowHandle>, mutable: bool) {
     for h in hs {
         if mutable { mem.mut_unborrow(h) } else { mem.shared_unborrow(h) }
     }
@@ -381,6 +391,16 @@ pub fn all(plan: &Plan) -> Vec<Row> {
         Some(case48!(e, |m| w48_read_u32(m))),
         Some(case!("w17", |e| w17_read_u32(e))),
         vs_w48("<= 1.25x"),
+    ));
+    let any: &dyn ours::GuestMemory = &e.ours_any;
+    rows.push(row(
+        plan,
+        "read u32, memory for any thread",
+        Some(case!("floor", |e| floor_read_u32(e))),
+        case!("ours", |e| GuestPtr::<u32>::new(black_box(any), black_box(64)).read().unwrap()),
+        Some(case48!(e, |m| w48_read_u32(m))),
+        None,
+        vs_w48("-"),
     ));
     let mut plain_w = e.plain.clone();
     rows.push(row(
