@@ -413,6 +413,8 @@ impl core::fmt::Debug for BorrowTracker {
 /// The borrow records themselves, without locking. Every method is
 /// `O(log n)` plus the shared segments walked.
 mod maps {
+    use core::mem::ManuallyDrop;
+    use core::ops::{Deref, DerefMut};
     use std::collections::BTreeMap;
 
     use crate::Region;
@@ -450,10 +452,56 @@ mod maps {
     pub(super) struct Maps {
         single: Option<Single>,
         /// Every outstanding mut borrow, `start -> end`; disjoint.
-        exclusive: BTreeMap<u64, u64>,
+        exclusive: Tree<u64>,
         /// The union of the shared borrows as disjoint segments with cover
         /// counts; touching segments have different counts.
-        shared: BTreeMap<u64, Segment>,
+        shared: Tree<Segment>,
+    }
+
+    /// A `BTreeMap` whose drop is skipped if it was never written: a tracker
+    /// made per host call usually never uses its trees, and dropping two
+    /// unused maps cost more than the rest of making and dropping it.
+    pub(super) struct Tree<V> {
+        // Invariant: while `written` is false this is `BTreeMap::new()`
+        // untouched, which owns no allocation and no value.
+        map: ManuallyDrop<BTreeMap<u64, V>>,
+        written: bool,
+    }
+
+    impl<V> Default for Tree<V> {
+        fn default() -> Self {
+            Tree {
+                map: ManuallyDrop::new(BTreeMap::new()),
+                written: false,
+            }
+        }
+    }
+
+    impl<V> Deref for Tree<V> {
+        type Target = BTreeMap<u64, V>;
+        #[inline]
+        fn deref(&self) -> &BTreeMap<u64, V> {
+            &self.map
+        }
+    }
+
+    impl<V> DerefMut for Tree<V> {
+        #[inline]
+        fn deref_mut(&mut self) -> &mut BTreeMap<u64, V> {
+            self.written = true;
+            &mut self.map
+        }
+    }
+
+    impl<V> Drop for Tree<V> {
+        fn drop(&mut self) {
+            if self.written {
+                // SAFETY: `map` is dropped here only, once, and not used
+                // again. (Unwritten, it is an untouched `BTreeMap::new()`
+                // that owns nothing, so skipping its drop leaks nothing.)
+                unsafe { ManuallyDrop::drop(&mut self.map) }
+            }
+        }
     }
 
     impl Maps {
