@@ -182,10 +182,11 @@ impl BorrowTracker {
     }
 
     /// Whether this tracker is bound to the calling thread and records no
-    /// borrow: until this thread's next call, nothing can be borrowed, since
-    /// every other thread is refused.
+    /// borrow that conflicts with an access of `r` (a write if `write`):
+    /// until this thread's next call nothing can change that, since every
+    /// other thread is refused.
     #[inline]
-    pub(crate) fn is_idle_here(&self) -> bool {
+    pub(crate) fn is_free_here(&self, r: Region, write: bool) -> bool {
         if self.owner == ANY_THREAD || self.owner != this_thread_if_known() {
             return false;
         }
@@ -193,7 +194,8 @@ impl BorrowTracker {
         // other thread reaches the records, and no other reference to them
         // is live on this thread (this is not called from inside
         // `with_maps`); the shared reference ends with this expression.
-        unsafe { (*self.maps.get_unlocked()).is_empty() }
+        let maps = unsafe { &*self.maps.get_unlocked() };
+        maps.is_empty() || !(maps.mut_overlaps(r) || write && maps.shared_overlaps(r))
     }
 
     /// Runs `f` on the borrow records, or returns `None` if this thread may

@@ -276,12 +276,13 @@ fn read_le<const N: usize>(
 ) -> Result<[u8; N], GuestError> {
     check_align(Region::new(offset, N as u32), align)?;
     let mut buf = [0u8; N];
-    if let Some(base) = mem.unborrowed_base() {
-        let src = guest_bytes(base, region_for(offset, N)?)?;
-        // SAFETY: `unborrowed_base` answered, so (trait rule 7) nothing is
-        // borrowed and no other thread reads or writes the memory until this
-        // thread calls it again; this copy is made first. So nothing writes
-        // these bytes meanwhile and no `&mut` to them exists.
+    let r = region_for(offset, N)?;
+    if let Some(base) = mem.direct_access(r, false) {
+        let src = guest_bytes(base, r)?;
+        // SAFETY: `direct_access` answered for a read of `r`, so (trait rule
+        // 7) no mut borrow overlaps it and no other thread writes the memory
+        // until this thread calls it again; this copy is made first. So
+        // nothing writes these bytes meanwhile and no `&mut` to them exists.
         unsafe { raw::copy_out(src, raw::uninit_bytes(&mut buf)) };
         return Ok(buf);
     }
@@ -298,11 +299,13 @@ fn write_le<const N: usize>(
     bytes: [u8; N],
 ) -> Result<(), GuestError> {
     check_align(Region::new(offset, N as u32), align)?;
-    if let Some(base) = mem.unborrowed_base() {
-        let dst = guest_bytes(base, region_for(offset, N)?)?;
-        // SAFETY: as in `read_le`: nothing is borrowed and nothing else
-        // reads or writes the memory until this thread calls it again, and
-        // this copy is made first; so no reference to these bytes exists.
+    let r = region_for(offset, N)?;
+    if let Some(base) = mem.direct_access(r, true) {
+        let dst = guest_bytes(base, r)?;
+        // SAFETY: as in `read_le`, for a write: no borrow overlaps `r` and
+        // nothing else reads or writes the memory until this thread calls it
+        // again, and this copy is made first; so no reference to these
+        // bytes exists.
         unsafe { raw::copy_in(dst, &bytes) };
         return Ok(());
     }

@@ -60,13 +60,15 @@ use crate::{BorrowHandle, GuestError, GuestPtr, Pointee, Region};
 ///    between the check and the end of the copy — and on success has written
 ///    every byte of `dst`, with initialized values only. On a shared memory
 ///    the copy is atomic and need not consult the borrows.
-/// 7. **An idle memory is idle.** If
-///    [`unborrowed_base`](Self::unborrowed_base) returns `Some(bytes)`, then
-///    `bytes` is `base()`, the memory is not shared, no borrow is
-///    outstanding, and until the calling thread next calls a method of this
-///    memory no other thread takes a borrow of it or reads or writes its
-///    bytes. (A memory bound to one thread can promise that; a memory any
-///    thread may use cannot without a lock, and keeps the provided `None`.)
+/// 7. **Direct access is exclusive.** If
+///    [`direct_access(r, write)`](Self::direct_access) returns
+///    `Some(bytes)`, then `bytes` is `base()`, the memory is not shared, no
+///    outstanding borrow overlaps `r` that conflicts with the access (any
+///    borrow for a write, a mut borrow for a read), and until the calling
+///    thread next calls a method of this memory no other thread takes a
+///    borrow of it or reads or writes its bytes. (A memory bound to one
+///    thread can promise that; a memory any thread may use cannot without a
+///    lock, and keeps the provided `None`.)
 ///
 /// # Thread safety of the crate's own accesses
 ///
@@ -147,20 +149,22 @@ pub unsafe trait GuestMemory: Send + Sync {
         false
     }
 
-    /// The whole memory, when one plain access needs no tracking at all:
-    /// nothing is borrowed, and no other thread can borrow or access the
-    /// memory before the calling thread's next call of one of its methods
-    /// (trait rule 7). The crate then makes its primitive read or write
-    /// directly, right away, and calls nothing on the memory in between.
+    /// The whole memory, when one plain access of `r` (a write if `write`)
+    /// needs no further tracking: no borrow that conflicts with it overlaps
+    /// `r`, and no other thread can borrow or access the memory before the
+    /// calling thread's next call of one of its methods (trait rule 7). The
+    /// crate then makes that access directly, right away, and calls nothing
+    /// on the memory in between.
     ///
     /// The provided version returns `None`, which is always correct: the
     /// access then goes through [`read_bytes`](Self::read_bytes) or
     /// [`write_bytes`](Self::write_bytes). The shipped memories bound to one
-    /// thread ([`SliceMemory::new`](crate::SliceMemory::new)) return the
-    /// base while nothing is borrowed, which makes a primitive access one
-    /// short dynamic call plus an inlined bounds check and copy.
+    /// thread ([`SliceMemory::new`](crate::SliceMemory::new)) answer on that
+    /// thread, which makes a primitive access one short dynamic call plus an
+    /// inlined bounds check and copy.
     #[inline]
-    fn unborrowed_base(&self) -> Option<&[UnsafeCell<u8>]> {
+    fn direct_access(&self, r: Region, write: bool) -> Option<&[UnsafeCell<u8>]> {
+        let _ = (r, write);
         None
     }
 
@@ -323,8 +327,8 @@ macro_rules! forward_guest_memory {
                 T::is_shared_memory(self)
             }
             #[inline]
-            fn unborrowed_base(&self) -> Option<&[UnsafeCell<u8>]> {
-                T::unborrowed_base(self)
+            fn direct_access(&self, r: Region, write: bool) -> Option<&[UnsafeCell<u8>]> {
+                T::direct_access(self, r, write)
             }
             #[inline]
             fn read_bytes(&self, offset: u32, dst: &mut [MaybeUninit<u8>]) -> Result<(), GuestError> {

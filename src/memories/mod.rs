@@ -96,10 +96,10 @@ macro_rules! tracked_memory {
         // non-shared memory `tracked_read` / `tracked_write` check bounds and
         // borrows and copy under one lock acquisition; on a shared one they
         // check bounds and copy atomically; a successful copy fills `dst`.
-        // Rule 7: `unborrowed_base` answers only for a non-shared memory
-        // whose tracker is bound to the calling thread and records nothing;
-        // such a tracker refuses every other thread, and only this thread's
-        // own next call could change its records.
+        // Rule 7: `direct_access` answers only for a non-shared memory whose
+        // tracker is bound to the calling thread and records no conflicting
+        // borrow over the region; such a tracker refuses every other thread,
+        // and only this thread's own next call could change its records.
         unsafe impl $crate::GuestMemory for $ty {
             #[inline]
             fn base(&self) -> &[core::cell::UnsafeCell<u8>] {
@@ -144,8 +144,12 @@ macro_rules! tracked_memory {
                 $shared
             }
             #[inline]
-            fn unborrowed_base(&self) -> Option<&[core::cell::UnsafeCell<u8>]> {
-                if !$shared && self.tracker.is_idle_here() {
+            fn direct_access(
+                &self,
+                r: $crate::Region,
+                write: bool,
+            ) -> Option<&[core::cell::UnsafeCell<u8>]> {
+                if !$shared && self.tracker.is_free_here(r, write) {
                     Some(self.cells())
                 } else {
                     None
