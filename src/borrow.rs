@@ -440,19 +440,43 @@ mod maps {
     }
 
     impl Single {
+        fn of(r: Region, shared: u64) -> Self {
+            Single {
+                start: u64::from(r.start),
+                end: r.end(),
+                shared,
+            }
+        }
+
+        #[inline]
         fn overlaps(&self, r: Region) -> bool {
             self.start < r.end() && u64::from(r.start) < self.end
         }
 
+        #[inline]
         fn is(&self, r: Region) -> bool {
             self.start == u64::from(r.start) && self.end == r.end()
         }
+
+        fn is_span(&self, other: &Single) -> bool {
+            self.start == other.start && self.end == other.end
+        }
     }
 
-    /// Invariant: when `single` is `Some`, both trees are empty.
+    /// Where the borrows are: the single slot while one region is borrowed,
+    /// the small list while up to [`FEW`] are, the trees beyond. Each list
+    /// entry is one region with its kind and, for shared borrows, how many
+    /// borrows of exactly that region there are; the list is unsorted and
+    /// searched from end to end, which at this size beats a tree lookup.
+    ///
+    /// Invariant: outside a panic part-way through an update, at most one of
+    /// `single`, `few` and the trees holds anything.
     #[derive(Default)]
     pub(super) struct Maps {
         single: Option<Single>,
+        /// The listed borrows when there are 2 to [`FEW`]; its capacity is
+        /// kept once allocated.
+        few: Vec<Single>,
         /// Every outstanding mut borrow, `start -> end`; disjoint.
         exclusive: Tree<u64>,
         /// The union of the shared borrows as disjoint segments with cover
@@ -506,22 +530,34 @@ mod maps {
         }
     }
 
+    /// How many borrowed regions the small list holds before they move to
+    /// the trees.
+    const FEW: usize = 16;
+
     impl Maps {
         #[inline]
         pub(super) fn is_empty(&self) -> bool {
-            self.single.is_none() && self.exclusive.is_empty() && self.shared.is_empty()
+            self.single.is_none()
+                && self.few.is_empty()
+                && self.exclusive.is_empty()
+                && self.shared.is_empty()
+        }
+
+        /// The single slot and the small list, as one list.
+        fn listed(&self) -> impl Iterator<Item = &Single> {
+            self.single.iter().chain(self.few.iter())
         }
 
         pub(super) fn mut_count(&self) -> usize {
-            self.exclusive.len() + usize::from(self.single.is_some_and(|s| s.shared == 0))
+            self.exclusive.len() + self.listed().filter(|s| s.shared == 0).count()
         }
 
         pub(super) fn shared_segment_count(&self) -> usize {
-            self.shared.len() + usize::from(self.single.is_some_and(|s| s.shared > 0))
+            self.shared.len() + self.listed().filter(|s| s.shared > 0).count()
         }
 
         pub(super) fn any(&self) -> Option<Region> {
-            if let Some(s) = self.single {
+            if let Some(s) = self.listed().next() {
                 return Some(region(s.start, s.end));
             }
             let (&s, &e) = self
@@ -531,18 +567,25 @@ mod maps {
             Some(region(s, e))
         }
 
+        // The queries look everywhere: outside a panic part-way through an
+        // update, at most one of the slot, the list and the trees holds
+        // anything, so the others cost an emptiness test each.
+
         #[inline]
         pub(super) fn mut_overlaps(&self, r: Region) -> bool {
             if r.is_empty() {
                 return false;
             }
-            if let Some(s) = self.single {
-                return s.shared == 0 && s.overlaps(r);
+            if let Some(s) = self.single
+                && s.shared == 0
+                && s.overlaps(r)
+            {
+                return true;
             }
-            if self.exclusive.is_empty() {
-                return false;
+            if !self.few.is_empty() && self.few.iter().any(|s| s.shared == 0 && s.overlaps(r)) {
+                return true;
             }
-            self.mut_overlaps_in_tree(r)
+            !self.exclusive.is_empty() && self.mut_overlaps_in_tree(r)
         }
 
         /// The tree half of [`mut_overlaps`](Self::mut_overlaps), out of
@@ -560,13 +603,16 @@ mod maps {
             if r.is_empty() {
                 return false;
             }
-            if let Some(s) = self.single {
-                return s.shared > 0 && s.overlaps(r);
+            if let Some(s) = self.single
+                && s.shared > 0
+                && s.overlaps(r)
+            {
+                return true;
             }
-            if self.shared.is_empty() {
-                return false;
+            if !self.few.is_empty() && self.few.iter().any(|s| s.shared > 0 && s.overlaps(r)) {
+                return true;
             }
-            self.shared_overlaps_in_tree(r)
+            !self.shared.is_empty() && self.shared_overlaps_in_tree(r)
         }
 
         /// The tree half of [`shared_overlaps`](Self::shared_overlaps).
@@ -578,21 +624,57 @@ mod maps {
             }
         }
 
-        /// Moves the single borrow into the trees. The slot is emptied only
-        /// once the insert has succeeded: an insert that panics (allocation
-        /// failure under `-Zoom=panic`) leaves the borrow recorded.
-        fn spill(&mut self) {
-            if let Some(s) = self.single {
-                if s.shared == 0 {
-                    insert(&mut self.exclusive, s.start, s.end);
-                } else {
-                    let seg = Segment {
-                        end: s.end,
-                        count: s.shared,
-                    };
-                    insert(&mut self.shared, s.start, seg);
+        /// Records `entry` (a borrow the caller has checked) in the slot, the
+        /// list or the trees, wherever the records are now. Every move
+        /// copies before it clears, so a panicking allocation leaves each
+        /// borrow recorded at least once.
+        fn add(&mut self, entry: Single) {
+            if !self.exclusive.is_empty() || !self.shared.is_empty() {
+                self.add_to_trees(entry);
+                return;
+            }
+            if let Some(s) = &mut self.single {
+                if s.shared > 0 && entry.shared > 0 && s.is_span(&entry) {
+                    s.shared += entry.shared;
+                    return;
                 }
+                let moved = *s;
+                push(&mut self.few, moved);
                 self.single = None;
+                push(&mut self.few, entry);
+                return;
+            }
+            if self.few.is_empty() {
+                self.single = Some(entry);
+                return;
+            }
+            if entry.shared > 0
+                && let Some(s) = self
+                    .few
+                    .iter_mut()
+                    .find(|s| s.shared > 0 && s.is_span(&entry))
+            {
+                s.shared += entry.shared;
+                return;
+            }
+            if self.few.len() < FEW {
+                push(&mut self.few, entry);
+                return;
+            }
+            // The list is full: everything moves to the trees.
+            for i in 0..self.few.len() {
+                let listed = self.few[i];
+                self.add_to_trees(listed);
+            }
+            self.few.clear();
+            self.add_to_trees(entry);
+        }
+
+        fn add_to_trees(&mut self, entry: Single) {
+            if entry.shared == 0 {
+                insert(&mut self.exclusive, entry.start, entry.end);
+            } else {
+                self.add_shared_to_tree(entry.start, entry.end, entry.shared);
             }
         }
 
@@ -602,33 +684,7 @@ mod maps {
             if r.is_empty() {
                 return;
             }
-            if self.is_empty() {
-                self.single = Some(Single {
-                    start: u64::from(r.start),
-                    end: r.end(),
-                    shared: 0,
-                });
-                return;
-            }
-            self.spill();
-            insert(&mut self.exclusive, u64::from(r.start), r.end());
-        }
-
-        #[inline]
-        pub(super) fn remove_mut(&mut self, r: Region) {
-            if r.is_empty() {
-                return;
-            }
-            if let Some(s) = self.single {
-                debug_assert!(
-                    s.shared == 0 && s.is(r),
-                    "released a mut borrow never recorded"
-                );
-                self.single = None;
-                return;
-            }
-            let end = self.exclusive.remove(&u64::from(r.start));
-            debug_assert_eq!(end, Some(r.end()), "released a mut borrow never recorded");
+            self.add(Single::of(r, 0));
         }
 
         /// Adds one to the cover count over `r`; the caller has checked that
@@ -638,71 +694,47 @@ mod maps {
             if r.is_empty() {
                 return;
             }
-            match &mut self.single {
-                Some(s) if s.shared > 0 && s.is(r) => {
-                    s.shared += 1;
-                    return;
+            self.add(Single::of(r, 1));
+        }
+
+        /// Takes one borrow of exactly `r` (mut if `shared == 0`) off the
+        /// slot or the list; whether it was there.
+        fn remove_listed(&mut self, r: Region, shared: bool) -> bool {
+            let matches = |s: &Single| s.is(r) && (s.shared > 0) == shared;
+            if let Some(s) = &mut self.single
+                && matches(s)
+            {
+                if shared && s.shared > 1 {
+                    s.shared -= 1;
+                } else {
+                    self.single = None;
                 }
-                None if self.exclusive.is_empty() && self.shared.is_empty() => {
-                    self.single = Some(Single {
-                        start: u64::from(r.start),
-                        end: r.end(),
-                        shared: 1,
-                    });
-                    return;
-                }
-                _ => self.spill(),
+                return true;
             }
-            let (s, e) = (u64::from(r.start), r.end());
-            if !self.shared_overlaps(r) && !self.touches_count_one(s, e) {
-                // The common case: a new segment of its own, nothing to
-                // split, nothing to merge.
-                insert(&mut self.shared, s, Segment { end: e, count: 1 });
+            if let Some(i) = self.few.iter().position(matches) {
+                if shared && self.few[i].shared > 1 {
+                    self.few[i].shared -= 1;
+                } else {
+                    self.few.swap_remove(i);
+                }
+                return true;
+            }
+            false
+        }
+
+        #[inline]
+        pub(super) fn remove_mut(&mut self, r: Region) {
+            if r.is_empty() || self.remove_listed(r, false) {
                 return;
             }
-            self.split_at(s);
-            self.split_at(e);
-            let mut cursor = s;
-            while cursor < e {
-                let next = self.shared.range_mut(cursor..e).next();
-                match next {
-                    Some((&start, seg)) if start == cursor => {
-                        seg.count += 1;
-                        cursor = seg.end;
-                    }
-                    Some((&start, _)) => {
-                        let seg = Segment {
-                            end: start,
-                            count: 1,
-                        };
-                        insert(&mut self.shared, cursor, seg);
-                        cursor = start;
-                    }
-                    None => {
-                        insert(&mut self.shared, cursor, Segment { end: e, count: 1 });
-                        cursor = e;
-                    }
-                }
-            }
-            self.merge_at(s);
-            self.merge_at(e);
+            let end = self.exclusive.remove(&u64::from(r.start));
+            debug_assert_eq!(end, Some(r.end()), "released a mut borrow never recorded");
         }
 
         /// Takes one from the cover count over `r`, dropping segments at zero.
         #[inline]
         pub(super) fn remove_shared(&mut self, r: Region) {
-            if r.is_empty() {
-                return;
-            }
-            if let Some(s) = &mut self.single {
-                debug_assert!(
-                    s.shared > 0 && s.is(r),
-                    "released a shared borrow never recorded"
-                );
-                s.shared -= 1;
-                if s.shared == 0 {
-                    self.single = None;
-                }
+            if r.is_empty() || self.remove_listed(r, true) {
                 return;
             }
             let (s, e) = (u64::from(r.start), r.end());
@@ -731,15 +763,53 @@ mod maps {
             self.merge_at(e);
         }
 
-        /// Whether a segment with count 1 ends at `s` or starts at `e`: a new
-        /// segment `[s, e)` of count 1 would have to merge with it.
-        fn touches_count_one(&self, s: u64, e: u64) -> bool {
+        /// Adds `count` to the cover count over `[s, e)` in the tree.
+        fn add_shared_to_tree(&mut self, s: u64, e: u64, count: u64) {
+            let r = region(s, e);
+            if !self.shared_overlaps_in_tree_or_empty(r) && !self.touches_count(s, e, count) {
+                // The common case: a new segment of its own, nothing to
+                // split, nothing to merge.
+                insert(&mut self.shared, s, Segment { end: e, count });
+                return;
+            }
+            self.split_at(s);
+            self.split_at(e);
+            let mut cursor = s;
+            while cursor < e {
+                let next = self.shared.range_mut(cursor..e).next();
+                match next {
+                    Some((&start, seg)) if start == cursor => {
+                        seg.count += count;
+                        cursor = seg.end;
+                    }
+                    Some((&start, _)) => {
+                        let seg = Segment { end: start, count };
+                        insert(&mut self.shared, cursor, seg);
+                        cursor = start;
+                    }
+                    None => {
+                        insert(&mut self.shared, cursor, Segment { end: e, count });
+                        cursor = e;
+                    }
+                }
+            }
+            self.merge_at(s);
+            self.merge_at(e);
+        }
+
+        fn shared_overlaps_in_tree_or_empty(&self, r: Region) -> bool {
+            !self.shared.is_empty() && self.shared_overlaps_in_tree(r)
+        }
+
+        /// Whether a segment with count `count` ends at `s` or starts at `e`:
+        /// a new segment `[s, e)` of that count would have to merge with it.
+        fn touches_count(&self, s: u64, e: u64, count: u64) -> bool {
             let left = self
                 .shared
                 .range(..s)
                 .next_back()
-                .is_some_and(|(_, seg)| seg.end == s && seg.count == 1);
-            left || self.shared.get(&e).is_some_and(|seg| seg.count == 1)
+                .is_some_and(|(_, seg)| seg.end == s && seg.count == count);
+            left || self.shared.get(&e).is_some_and(|seg| seg.count == count)
         }
 
         /// Makes `p` a segment boundary if it falls strictly inside one.
@@ -775,14 +845,53 @@ mod maps {
         /// The shared borrows as `(start, end, count)` segments.
         #[cfg(test)]
         pub(super) fn segments(&self) -> Vec<(u64, u64, u64)> {
-            match self.single {
-                Some(s) if s.shared > 0 => vec![(s.start, s.end, s.shared)],
-                _ => self
+            // The coverage counts, whichever structure holds them, as
+            // canonical segments: byte-exact over the listed borrows, then
+            // merged where touching counts agree.
+            let mut points: Vec<u64> = Vec::new();
+            let listed: Vec<Single> = self.listed().copied().filter(|s| s.shared > 0).collect();
+            for s in &listed {
+                points.push(s.start);
+                points.push(s.end);
+            }
+            for (&s, seg) in self.shared.iter() {
+                points.push(s);
+                points.push(seg.end);
+            }
+            points.sort_unstable();
+            points.dedup();
+            let mut out: Vec<(u64, u64, u64)> = Vec::new();
+            for w in points.windows(2) {
+                let (a, b) = (w[0], w[1]);
+                let mut c: u64 = listed
+                    .iter()
+                    .filter(|s| s.start <= a && b <= s.end)
+                    .map(|s| s.shared)
+                    .sum();
+                c += self
                     .shared
                     .iter()
-                    .map(|(&s, seg)| (s, seg.end, seg.count))
-                    .collect(),
+                    .filter(|&(&s, seg)| s <= a && b <= seg.end)
+                    .map(|(_, seg)| seg.count)
+                    .sum::<u64>();
+                if c == 0 {
+                    continue;
+                }
+                match out.last_mut() {
+                    Some(last) if last.1 == a && last.2 == c => last.1 = b,
+                    _ => out.push((a, b, c)),
+                }
             }
+            out
+        }
+
+        /// The tree's own segments, exactly as stored.
+        #[cfg(test)]
+        pub(super) fn tree_segments(&self) -> Vec<(u64, u64, u64)> {
+            self.shared
+                .iter()
+                .map(|(&s, seg)| (s, seg.end, seg.count))
+                .collect()
         }
     }
 
@@ -795,6 +904,25 @@ mod maps {
         #[cfg(test)]
         fail_point::hit();
         map.insert(key, value);
+    }
+
+    /// Every push onto the small list goes through here, like [`insert`]:
+    /// the first may allocate.
+    #[inline]
+    fn push(list: &mut Vec<Single>, entry: Single) {
+        #[cfg(test)]
+        fail_point::hit();
+        if list.capacity() == 0 {
+            list.reserve_exact(FEW);
+        }
+        list.push(entry);
+    }
+
+    /// A region from map bounds, which always came from a `Region`.
+    fn region(start: u64, end: u64) -> Region {
+        let start32 = u32::try_from(start).unwrap_or(u32::MAX);
+        let len = u32::try_from(end - start).unwrap_or(u32::MAX);
+        Region::new(start32, len)
     }
 
     /// Fault injection for the tests: make the `n`-th next insert panic.
@@ -822,13 +950,6 @@ mod maps {
                 None => {}
             });
         }
-    }
-
-    /// A region from map bounds, which always came from a `Region`.
-    fn region(start: u64, end: u64) -> Region {
-        let start32 = u32::try_from(start).unwrap_or(u32::MAX);
-        let len = u32::try_from(end - start).unwrap_or(u32::MAX);
-        Region::new(start32, len)
     }
 }
 
@@ -871,15 +992,26 @@ mod tests {
             x % n
         };
         let steps = if cfg!(miri) { 300 } else { 20_000 };
+        let mut trees_seen = false;
         for _ in 0..steps {
-            // Few borrows live at once, so regions often touch without
-            // overlapping, which is where merging matters.
-            if live.is_empty() || (live.len() < 6 && next(2) == 0) {
+            // Up to 24 borrows live at once over 64 bytes: regions often touch
+            // without overlapping, which is where merging matters, and the
+            // records move between the slot, the list and the trees.
+            if live.is_empty() || (live.len() < 24 && next(2) == 0) {
                 let r = Region::new(next(52) as u32, next(12) as u32);
                 live.push((r, t.shared_borrow(r).unwrap()));
             } else {
                 let i = next(live.len() as u64) as usize;
                 t.shared_unborrow(live.swap_remove(i).1);
+            }
+            let tree = t.with_maps(|m| m.tree_segments()).unwrap();
+            trees_seen |= !tree.is_empty();
+            for w in tree.windows(2) {
+                let ((_, pe, pc), (s, _, c)) = (w[0], w[1]);
+                assert!(
+                    pe <= s && !(pe == s && pc == c),
+                    "tree not canonical: {tree:?}"
+                );
             }
             let mut want = [0u64; 64];
             for (r, _) in &live {
@@ -905,6 +1037,7 @@ mod tests {
             t.shared_unborrow(h);
         }
         assert!(!t.has_outstanding_borrows());
+        assert!(trees_seen, "never reached the trees");
     }
 
     #[test]
@@ -930,7 +1063,7 @@ mod tests {
         let steps = if cfg!(miri) { 300 } else { 20_000 };
         for _ in 0..steps {
             maps::fail_point::arm((next(3) == 0).then(|| next(3) as u32));
-            if live.is_empty() || (live.len() < 8 && next(2) == 0) {
+            if live.is_empty() || (live.len() < 24 && next(2) == 0) {
                 let r = Region::new(next(56) as u32, 1 + next(8) as u32);
                 let is_mut = next(4) == 0;
                 let got = catch_unwind(AssertUnwindSafe(|| {

@@ -157,8 +157,14 @@ fn a_thread_bound_memory_refuses_other_threads() {
     let view = mem.ptr::<[u8]>((16, 8)).as_slice().unwrap().unwrap();
     std::thread::scope(|s| {
         s.spawn(|| {
-            assert!(matches!(mem.ptr::<u32>(0).read(), Err(GuestError::WrongThread)));
-            assert!(matches!(mem.ptr::<u32>(0).write(1), Err(GuestError::WrongThread)));
+            assert!(matches!(
+                mem.ptr::<u32>(0).read(),
+                Err(GuestError::WrongThread)
+            ));
+            assert!(matches!(
+                mem.ptr::<u32>(0).write(1),
+                Err(GuestError::WrongThread)
+            ));
             assert!(matches!(
                 mem.ptr::<[u8]>((0, 4)).as_slice_mut(),
                 Err(GuestError::WrongThread)
