@@ -195,7 +195,7 @@ impl BorrowTracker {
         // is live on this thread (this is not called from inside
         // `with_maps`); the shared reference ends with this expression.
         let maps = unsafe { &*self.maps.get_unlocked() };
-        maps.is_empty() || !(maps.mut_overlaps(r) || write && maps.shared_overlaps(r))
+        maps.is_empty() || maps.allows(r, write)
     }
 
     /// Runs `f` on the borrow records, or returns `None` if this thread may
@@ -541,6 +541,13 @@ mod maps {
                 && self.few.is_empty()
                 && self.exclusive.is_empty()
                 && self.shared.is_empty()
+        }
+
+        /// Whether an access of `r` (a write if `write`) conflicts with no
+        /// borrow; out of line, so the callers' empty case stays small.
+        #[inline(never)]
+        pub(super) fn allows(&self, r: Region, write: bool) -> bool {
+            !(self.mut_overlaps(r) || write && self.shared_overlaps(r))
         }
 
         /// The single slot and the small list, as one list.

@@ -283,6 +283,25 @@ pub fn run_one(name: &str, iters: u64) {
             f();
         }
     };
+    // `ours_as_slice_64_held_N` / `ours_read_u32_held_N`: the operation
+    // with `N` mut borrows held elsewhere.
+    if let Some((op, n)) = name.rsplit_once("_held_") {
+        let n: u32 = n.parse().expect("a count after _held_");
+        let e = &Env::new(FAR + 16 * n + 16);
+        let held = hold_ours(&e.ours_held, n, true);
+        let m: &dyn ours::GuestMemory = &e.ours_held;
+        match op {
+            "ours_as_slice_64" => repeat(&|| {
+                black_box(GuestPtr::<[u8]>::new(black_box(m), (black_box(128), 64)).as_slice().unwrap());
+            }),
+            "ours_read_u32" => repeat(&|| {
+                black_box(GuestPtr::<u32>::new(black_box(m), black_box(64)).read().unwrap());
+            }),
+            other => panic!("no held variant of {other}"),
+        }
+        release_ours(&e.ours_held, held, true);
+        return;
+    }
     match name {
         "floor_read_u32" => repeat(&|| {
             black_box(floor_read_u32(e));
