@@ -440,6 +440,7 @@ mod maps {
     }
 
     impl Single {
+        #[inline(always)]
         fn of(r: Region, shared: u64) -> Self {
             Single {
                 start: u64::from(r.start),
@@ -635,7 +636,25 @@ mod maps {
         /// list or the trees, wherever the records are now. Every move
         /// copies before it clears, so a panicking allocation leaves each
         /// borrow recorded at least once.
-        fn add(&mut self, entry: Single) {
+        #[inline]
+        fn add(&mut self, r: Region, shared: u64) {
+            if self.single.is_none()
+                && self.few.is_empty()
+                && self.exclusive.is_empty()
+                && self.shared.is_empty()
+            {
+                self.single = Some(Single::of(r, shared));
+                return;
+            }
+            // The region travels as a `Region` (one register), not as a
+            // `Single` built here: that would go through the stack.
+            self.add_to_more(r, shared);
+        }
+
+        /// [`add`](Self::add) when something is recorded already.
+        #[inline(never)]
+        fn add_to_more(&mut self, r: Region, shared: u64) {
+            let entry = Single::of(r, shared);
             if !self.exclusive.is_empty() || !self.shared.is_empty() {
                 self.add_to_trees(entry);
                 return;
@@ -691,7 +710,7 @@ mod maps {
             if r.is_empty() {
                 return;
             }
-            self.add(Single::of(r, 0));
+            self.add(r, 0);
         }
 
         /// Adds one to the cover count over `r`; the caller has checked that
@@ -701,7 +720,7 @@ mod maps {
             if r.is_empty() {
                 return;
             }
-            self.add(Single::of(r, 1));
+            self.add(r, 1);
         }
 
         /// Takes one borrow of exactly `r` (mut if `shared == 0`) off the

@@ -25,11 +25,13 @@ use crate::Region;
 /// fn is_copy<T: Copy>() {}
 /// is_copy::<guest_memory::BorrowHandle>(); // nor copied
 /// ```
-#[derive(Debug, PartialEq, Eq)]
+#[derive(PartialEq, Eq)]
 #[must_use = "a borrow stays outstanding until its handle is given back"]
 pub struct BorrowHandle {
     raw: u64,
-    region: Region,
+    /// The region, packed as `start | len << 32`: two plain `u64`s move in
+    /// two registers, where a nested `Region` would go through memory.
+    region: u64,
 }
 
 impl BorrowHandle {
@@ -47,7 +49,10 @@ impl BorrowHandle {
     /// released once".
     #[inline]
     pub const unsafe fn new(raw: u64, region: Region) -> Self {
-        BorrowHandle { raw, region }
+        BorrowHandle {
+            raw,
+            region: region.start as u64 | (region.len as u64) << 32,
+        }
     }
 
     /// The value the issuing tracker stored in the handle.
@@ -59,6 +64,16 @@ impl BorrowHandle {
     /// The region this handle borrows.
     #[inline]
     pub const fn region(&self) -> Region {
-        self.region
+        // The halves of a packed `u64`: each fits a `u32` exactly.
+        Region::new(self.region as u32, (self.region >> 32) as u32)
+    }
+}
+
+impl core::fmt::Debug for BorrowHandle {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("BorrowHandle")
+            .field("raw", &self.raw)
+            .field("region", &self.region())
+            .finish()
     }
 }

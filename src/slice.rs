@@ -29,6 +29,7 @@ pub(crate) enum Placement<T> {
 impl<'a, T: GuestType<'a>> GuestPtr<'a, [T]> {
     /// Every check a view needs, and where it would point; `None` on a
     /// shared memory, which is never viewed in place.
+    #[inline]
     pub(crate) fn placement(&self) -> Result<Option<Placement<T>>, GuestError>
     where
         T: GuestTypeTransparent<'a>,
@@ -39,6 +40,7 @@ impl<'a, T: GuestType<'a>> GuestPtr<'a, [T]> {
 
     /// Every check but the memory's kind: arithmetic, guest alignment and
     /// bounds of the region, host size and host alignment of the elements.
+    #[inline]
     fn host_location(&self) -> Result<Placement<T>, GuestError>
     where
         T: GuestTypeTransparent<'a>,
@@ -97,6 +99,7 @@ impl<'a, T: GuestType<'a>> GuestPtr<'a, [T]> {
     /// assert_eq!(mem.ptr::<[u16]>((0, 3)).as_slice()?.unwrap(), [1, 2, 3]);
     /// # Ok::<(), guest_memory::GuestError>(())
     /// ```
+    #[inline]
     pub fn as_slice(&self) -> Result<Option<GuestSlice<'a, T>>, GuestError>
     where
         T: GuestTypeTransparent<'a>,
@@ -124,6 +127,7 @@ impl<'a, T: GuestType<'a>> GuestPtr<'a, [T]> {
     ///
     /// As for [`as_slice`](Self::as_slice), but any overlapping borrow is
     /// [`GuestError::PtrBorrowed`].
+    #[inline]
     pub fn as_slice_mut(&self) -> Result<Option<GuestSliceMut<'a, T>>, GuestError>
     where
         T: GuestTypeTransparent<'a>,
@@ -149,6 +153,7 @@ impl<'a, T: GuestType<'a>> GuestPtr<'a, [T]> {
     /// # Errors
     ///
     /// As for [`as_slice`](Self::as_slice), except the host alignment.
+    #[inline]
     pub fn as_cow(&self) -> Result<GuestCow<'a, T>, GuestError>
     where
         T: GuestTypeTransparent<'a>,
@@ -279,6 +284,7 @@ impl<T> DerefMut for GuestSliceMut<'_, T> {
 }
 
 impl<T> Drop for GuestSlice<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         // SAFETY: `handle` is taken only here, once, and never used again.
         let handle = unsafe { ManuallyDrop::take(&mut self.handle) };
@@ -287,6 +293,7 @@ impl<T> Drop for GuestSlice<'_, T> {
 }
 
 impl<T> Drop for GuestSliceMut<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         // SAFETY: `handle` is taken only here, once, and never used again.
         let handle = unsafe { ManuallyDrop::take(&mut self.handle) };
