@@ -283,6 +283,7 @@ fn read_le<const N: usize>(
         // 7) no mut borrow overlaps it and no other thread writes the memory
         // until this thread calls it again; this copy is made first. So
         // nothing writes these bytes meanwhile and no `&mut` to them exists.
+        // `copy_out` stores the guest's bytes, which are initialized.
         unsafe { raw::copy_out(src, raw::uninit_bytes(&mut buf)) };
         return Ok(buf);
     }

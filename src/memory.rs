@@ -275,12 +275,10 @@ pub(crate) fn read_into(
     offset: u32,
     dst: &mut [u8],
 ) -> Result<(), GuestError> {
-    // SAFETY: `MaybeUninit<u8>` has the layout of `u8`, so the cast keeps
-    // length and alignment. Writing through the cast slice could de-initialize
-    // `dst` only by storing uninitialized bytes, which `read_bytes` never does
-    // (trait rule 6; the provided version copies initialized guest bytes).
-    let uninit = unsafe { &mut *(core::ptr::from_mut(dst) as *mut [MaybeUninit<u8>]) };
-    mem.read_bytes(offset, uninit)
+    // SAFETY: `read_bytes` stores initialized bytes only (trait rule 6; the
+    // provided version copies initialized guest bytes).
+    let dst = unsafe { raw::uninit_bytes(dst) };
+    mem.read_bytes(offset, dst)
 }
 
 macro_rules! forward_guest_memory {

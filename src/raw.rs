@@ -300,11 +300,16 @@ pub(crate) fn as_bytes<T: Plain>(src: &[T]) -> &[u8] {
 
 /// An initialized byte buffer, viewed as possibly uninitialized bytes to be
 /// overwritten.
+///
+/// # Safety
+///
+/// The caller stores only initialized bytes through the result.
 #[inline]
-pub(crate) fn uninit_bytes(buf: &mut [u8]) -> &mut [MaybeUninit<u8>] {
-    // SAFETY: `MaybeUninit<u8>` has the layout of `u8`. Writing through the
-    // result could de-initialize `buf` only by storing uninitialized bytes,
-    // and the crate's copies store only initialized guest or host bytes.
+pub(crate) unsafe fn uninit_bytes(buf: &mut [u8]) -> &mut [MaybeUninit<u8>] {
+    // SAFETY: `MaybeUninit<u8>` has the layout of `u8`, so length and
+    // alignment are kept. Writing through the result could de-initialize
+    // `buf` only by storing uninitialized bytes, which the caller does not
+    // do; the result reborrows `buf`, so it is the only access path.
     unsafe { &mut *(core::ptr::from_mut(buf) as *mut [MaybeUninit<u8>]) }
 }
 
