@@ -1023,11 +1023,14 @@ mod tests {
         };
         let steps = if cfg!(miri) { 300 } else { 20_000 };
         let mut trees_seen = false;
-        for _ in 0..steps {
+        for step in 0..steps {
             // Up to 40 borrows live at once over 64 bytes: regions often touch
             // without overlapping, which is where merging matters, and the
             // records move between the slot, the list and the trees.
-            if live.is_empty() || (live.len() < 40 && next(2) == 0) {
+            // Phases of mostly taking and mostly releasing, so even Miri's
+            // short run reaches the trees and comes back.
+            let taking = step % 200 < 100;
+            if live.is_empty() || (live.len() < 40 && (next(4) == 0) != taking) {
                 let r = Region::new(next(52) as u32, next(12) as u32);
                 live.push((r, t.shared_borrow(r).unwrap()));
             } else {
@@ -1091,9 +1094,10 @@ mod tests {
         };
         let mut injected = 0;
         let steps = if cfg!(miri) { 300 } else { 20_000 };
-        for _ in 0..steps {
+        for step in 0..steps {
             maps::fail_point::arm((next(3) == 0).then(|| next(3) as u32));
-            if live.is_empty() || (live.len() < 40 && next(2) == 0) {
+            let taking = step % 200 < 100;
+            if live.is_empty() || (live.len() < 40 && (next(4) == 0) != taking) {
                 let r = Region::new(next(56) as u32, 1 + next(8) as u32);
                 let is_mut = next(4) == 0;
                 let got = catch_unwind(AssertUnwindSafe(|| {

@@ -16,13 +16,18 @@
 //! host can hold several disjoint `&mut [u8]` into one memory at once — every
 //! iovec of an `fd_read` — which a compile-time `&mut [u8]` over the whole
 //! memory cannot. The [`BorrowTracker`] answers in `O(log n)` in the number of
-//! outstanding borrows, and with nothing borrowed costs a lock acquire and
-//! release.
+//! outstanding borrows; a few borrows live in a small list, one in a single
+//! slot, none costs an emptiness test.
 //!
 //! Memories are `Sync`. Each primitive read or write checks the borrows and
 //! copies as one step ([`GuestMemory::read_bytes`]), so it cannot race a view
-//! taken on another thread. Shared memories ([`SharedSliceMemory`]) get no
-//! views at all and only atomic accesses.
+//! taken on another thread: a memory any thread may use does it under a small
+//! lock; a memory bound to its thread ([`SliceMemory::new`], what a host
+//! function makes per call) needs no lock, refuses other threads with
+//! [`GuestError::WrongThread`], and lets primitive accesses skip the copy
+//! call entirely when nothing conflicting is borrowed
+//! ([`GuestMemory::direct_access`]). Shared memories ([`SharedSliceMemory`])
+//! get no views at all and only atomic accesses.
 //!
 //! # Example: a host function reading an iovec array
 //!
