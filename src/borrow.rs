@@ -44,6 +44,7 @@ std::thread_local! {
 }
 
 /// A tracker identity no other tracker has had.
+#[inline]
 fn fresh_id() -> u64 {
     IDS.with(|ids| {
         let (mut next, mut end) = ids.get();
@@ -156,6 +157,7 @@ pub struct BorrowTracker {
 
 impl BorrowTracker {
     /// A tracker with nothing borrowed, for any thread.
+    #[inline]
     pub fn new() -> Self {
         BorrowTracker {
             id: fresh_id(),
@@ -167,6 +169,7 @@ impl BorrowTracker {
     /// A tracker with nothing borrowed, bound to the calling thread: that
     /// thread uses it without any atomic operation; other threads are
     /// refused, as the type's docs say.
+    #[inline]
     pub fn new_thread_bound() -> Self {
         BorrowTracker {
             id: fresh_id(),
