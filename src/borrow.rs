@@ -178,12 +178,6 @@ impl BorrowTracker {
         }
     }
 
-    /// Whether the calling thread may use this tracker.
-    #[inline]
-    pub fn is_usable_here(&self) -> bool {
-        self.owner == ANY_THREAD || self.owner == this_thread_if_known()
-    }
-
     /// Whether this tracker is bound to the calling thread and records no
     /// borrow that conflicts with an access of `r` (a write if `write`):
     /// until this thread's next call nothing can change that, since every
