@@ -2,11 +2,14 @@
 //! every guest pointer the WASI functions touch goes through the crate.
 //!
 //! ```text
-//! cargo run --release --example wasi_run -- [--env KEY=VALUE]... PROGRAM.wasm|PROGRAM.wat [ARGS]...
+//! cargo run --release --example wasi_run -- [--env KEY=VALUE]... [--dir HOST[::GUEST]]... PROGRAM.wasm|PROGRAM.wat [ARGS]...
 //! ```
 //!
 //! The guest's `argv[0]` is the program's file name, then `ARGS`; its
-//! environment is exactly the `--env` pairs; stdio is the process's. The
+//! environment is exactly the `--env` pairs; stdio is the process's. Each
+//! `--dir` preopens the host folder `HOST` under the guest name `GUEST`
+//! (`HOST` as given when there is no `::GUEST`), as the wasmtime CLI does;
+//! the guest can reach nothing outside its preopens. The
 //! process exits with the guest's exit code; a trap is printed and exits
 //! with 134, as the wasmtime CLI does.
 
@@ -19,13 +22,14 @@ use std::path::Path;
 use std::process::ExitCode;
 
 fn usage() -> ExitCode {
-    eprintln!("usage: wasi_run [--env KEY=VALUE]... PROGRAM.wasm [ARGS]...");
+    eprintln!("usage: wasi_run [--env KEY=VALUE]... [--dir HOST[::GUEST]]... PROGRAM.wasm [ARGS]...");
     ExitCode::from(2)
 }
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let mut env = Vec::new();
+    let mut preopens = Vec::new();
     let program = loop {
         match args.next() {
             Some(flag) if flag == "--env" => {
@@ -34,6 +38,13 @@ fn main() -> ExitCode {
                     None => return usage(),
                 }
             }
+            Some(flag) if flag == "--dir" => match args.next() {
+                Some(dir) => {
+                    let (host, guest) = dir.split_once("::").unwrap_or((&dir, &dir));
+                    preopens.push((host.into(), guest.to_string()));
+                }
+                None => return usage(),
+            },
             Some(program) => break program,
             None => return usage(),
         }
@@ -48,6 +59,7 @@ fn main() -> ExitCode {
         stdin: Box::new(std::io::stdin()),
         stdout: Box::new(std::io::stdout()),
         stderr: Box::new(std::io::stderr()),
+        preopens,
     };
     let outcome = wasi::engine().and_then(|engine| {
         let module = wasmtime::Module::from_file(&engine, &program)?;

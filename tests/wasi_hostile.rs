@@ -92,6 +92,7 @@ fn run_with(wat: &str, args: &[&str], stdin: &[u8]) -> Run {
         stdin: Box::new(std::io::Cursor::new(stdin.to_vec())),
         stdout: Box::new(stdout.clone()),
         stderr: Box::new(std::io::sink()),
+        preopens: Vec::new(),
     };
     let outcome = wasi::run(&engine, &module, config).expect("the guest must not trap");
     Run {

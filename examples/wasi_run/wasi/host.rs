@@ -1,98 +1,55 @@
-//! The WASI functions themselves, written against `&dyn GuestMemory`: every
-//! guest pointer goes through the crate, and no offset arithmetic is done by
-//! hand. The engine glue is in `link.rs`.
+//! The context, and the WASI functions that touch no file: arguments,
+//! environment, clocks, random bytes, `poll_oneoff`, signals, sockets. Like
+//! the rest they are written against `&dyn GuestMemory`: every guest pointer
+//! goes through the crate, and no offset arithmetic is done by hand.
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::time::{Duration, Instant, SystemTime};
 
 use guest_memory::{GuestError, GuestMemory, GuestPtr};
 
+use super::table::Table;
 use super::types::{
-    Ciovec, Clockid, Errno, Event, EventFdReadwrite, Eventrwflags, Eventtype, Fdflags, Fdstat,
-    Filetype, Iovec, Rights, Sdflags, Subclockflags, Subscription, SubscriptionClock,
-    SubscriptionFdReadwrite, Whence,
+    Clockid, Errno, Event, EventFdReadwrite, Eventrwflags, Eventtype, Rights, Sdflags, Signal,
+    Subclockflags, Subscription, SubscriptionClock, SubscriptionFdReadwrite,
 };
 
 /// What a WASI function returns: success, or the errno to hand back.
 pub type WasiResult = Result<(), Errno>;
 
-impl From<GuestError> for Errno {
-    /// Bad pointers of every kind are `EFAULT`, bad enum and flag values
-    /// `EINVAL`, bad UTF-8 `EILSEQ`.
-    fn from(e: GuestError) -> Errno {
-        match e {
-            GuestError::InFunc { err, .. } | GuestError::InDataField { err, .. } => {
-                Errno::from(*err)
-            }
-            GuestError::InvalidEnumValue(_) | GuestError::InvalidFlagValue(_) => Errno::Inval,
-            GuestError::SliceLengthsDiffer => Errno::Inval,
-            GuestError::InvalidUtf8(_) => Errno::Ilseq,
-            GuestError::TryFromIntError(_) => Errno::Overflow,
-            _ => Errno::Fault,
-        }
-    }
-}
-
-/// The program's view of the world: arguments, environment, stdio.
+/// The program's view of the world: arguments, environment, descriptors.
 pub struct Ctx {
     args: Vec<String>,
     env: Vec<String>,
-    stdin: Box<dyn Read + Send>,
-    stdout: Box<dyn Write + Send>,
-    stderr: Box<dyn Write + Send>,
-    open: [bool; 3],
+    /// Open file descriptors: stdio, preopens, and what the guest opened.
+    pub table: Table,
     start: Instant,
     random: Option<File>,
 }
 
 impl Ctx {
     /// A context with these arguments (`args[0]` is the program name),
-    /// environment and stdio.
-    pub fn new(
-        args: Vec<String>,
-        env: Vec<(String, String)>,
-        stdin: Box<dyn Read + Send>,
-        stdout: Box<dyn Write + Send>,
-        stderr: Box<dyn Write + Send>,
-    ) -> Self {
+    /// environment and descriptors.
+    pub fn new(args: Vec<String>, env: Vec<(String, String)>, table: Table) -> Self {
         Ctx {
             args,
             env: env.into_iter().map(|(k, v)| format!("{k}={v}")).collect(),
-            stdin,
-            stdout,
-            stderr,
-            open: [true; 3],
+            table,
             start: Instant::now(),
             random: None,
         }
     }
 
-    /// Flushes stdout and stderr.
+    /// Flushes every stream the guest writes.
     pub fn flush(&mut self) {
-        let _ = self.stdout.flush();
-        let _ = self.stderr.flush();
-    }
-
-    fn stdio(&self, fd: u32) -> Result<usize, Errno> {
-        match usize::try_from(fd) {
-            Ok(i) if i < 3 && self.open[i] => Ok(i),
-            _ => Err(Errno::Badf),
-        }
-    }
-
-    fn writer(&mut self, fd: u32) -> Result<&mut dyn Write, Errno> {
-        match self.stdio(fd)? {
-            1 => Ok(&mut *self.stdout),
-            2 => Ok(&mut *self.stderr),
-            _ => Err(Errno::Badf),
-        }
+        self.table.flush();
     }
 }
 
 /// Checks that `ptr` can hold a `T` before anything else is done, so a bad
 /// result pointer is reported before any side effect.
-fn check_out<'a, T: guest_memory::GuestType<'a>>(
+pub fn check_out<'a, T: guest_memory::GuestType<'a>>(
     ptr: GuestPtr<'a, T>,
 ) -> Result<GuestPtr<'a, T>, Errno> {
     ptr.as_array(1).region()?;
@@ -167,146 +124,6 @@ pub fn environ_sizes_get(
     write_sizes(mem, &ctx.env, count, buf_size)
 }
 
-/// `fd_write(fd, iovs, iovs_len, nwritten)`: gathers every buffer, all
-/// borrowed at once (copied on a shared memory), then writes them out.
-pub fn fd_write(
-    ctx: &mut Ctx,
-    mem: &dyn GuestMemory,
-    fd: u32,
-    iovs: u32,
-    iovs_len: u32,
-    nwritten: u32,
-) -> WasiResult {
-    let out = ctx.writer(fd)?;
-    let iovs = GuestPtr::<[Ciovec]>::new(mem, (iovs, iovs_len));
-    iovs.region()?;
-    let nwritten = check_out(GuestPtr::<u32>::new(mem, nwritten))?;
-    let mut bufs = Vec::new();
-    let mut total = 0u32;
-    for iov in iovs.iter() {
-        let Ciovec { buf, buf_len } = iov?.read()?;
-        bufs.push(buf.as_array(buf_len).as_cow()?);
-        total = total.checked_add(buf_len).ok_or(Errno::Inval)?;
-    }
-    for buf in &bufs {
-        out.write_all(buf).map_err(|_| Errno::Io)?;
-    }
-    drop(bufs);
-    nwritten.write(total)?;
-    Ok(())
-}
-
-/// `fd_read(fd, iovs, iovs_len, nread)`: scatters into every buffer. On a
-/// non-shared memory all buffers are mut-borrowed at once, so overlapping
-/// iovecs are refused (`EFAULT`) instead of aliased; on a shared memory each
-/// is filled by a copy.
-pub fn fd_read(
-    ctx: &mut Ctx,
-    mem: &dyn GuestMemory,
-    fd: u32,
-    iovs: u32,
-    iovs_len: u32,
-    nread: u32,
-) -> WasiResult {
-    if ctx.stdio(fd)? != 0 {
-        return Err(Errno::Badf);
-    }
-    let iovs = GuestPtr::<[Iovec]>::new(mem, (iovs, iovs_len));
-    iovs.region()?;
-    let nread = check_out(GuestPtr::<u32>::new(mem, nread))?;
-    let mut targets = Vec::new();
-    for iov in iovs.iter() {
-        let Iovec { buf, buf_len } = iov?.read()?;
-        targets.push(buf.as_array(buf_len));
-    }
-    let mut total = 0usize;
-    if mem.is_shared_memory() {
-        for target in targets {
-            target.region()?;
-            let mut chunk = vec![0; target.len() as usize];
-            let n = ctx.stdin.read(&mut chunk).map_err(|_| Errno::Io)?;
-            let n32 = u32::try_from(n).map_err(GuestError::from)?;
-            target
-                .get_range(0..n32)
-                .ok_or(Errno::Fault)?
-                .copy_from_slice(&chunk[..n])?;
-            total += n;
-            if n < chunk.len() {
-                break;
-            }
-        }
-    } else {
-        let mut views = Vec::new();
-        for target in targets {
-            views.push(target.as_slice_mut()?.ok_or(Errno::Fault)?);
-        }
-        for view in &mut views {
-            let n = ctx.stdin.read(view).map_err(|_| Errno::Io)?;
-            total += n;
-            if n < view.len() {
-                break;
-            }
-        }
-    }
-    nread.write(u32::try_from(total).map_err(GuestError::from)?)?;
-    Ok(())
-}
-
-/// `fd_close(fd)`.
-pub fn fd_close(ctx: &mut Ctx, fd: u32) -> WasiResult {
-    let i = ctx.stdio(fd)?;
-    ctx.open[i] = false;
-    Ok(())
-}
-
-/// `fd_seek(fd, offset, whence, newoffset)`: stdio cannot seek.
-pub fn fd_seek(
-    ctx: &mut Ctx,
-    mem: &dyn GuestMemory,
-    fd: u32,
-    _offset: i64,
-    whence: u32,
-    newoffset: u32,
-) -> WasiResult {
-    ctx.stdio(fd)?;
-    let whence = u8::try_from(whence).map_err(|_| Errno::Inval)?;
-    Whence::try_from(whence)?;
-    check_out(GuestPtr::<u64>::new(mem, newoffset))?;
-    Err(Errno::Spipe)
-}
-
-/// `fd_fdstat_get(fd, buf)`: stdio are character devices.
-pub fn fd_fdstat_get(ctx: &mut Ctx, mem: &dyn GuestMemory, fd: u32, buf: u32) -> WasiResult {
-    let i = ctx.stdio(fd)?;
-    let rights = if i == 0 {
-        Rights::FD_READ
-    } else {
-        Rights::FD_WRITE
-    } | Rights::POLL_FD_READWRITE;
-    let stat = Fdstat {
-        fs_filetype: Filetype::CharacterDevice,
-        fs_flags: if i == 0 {
-            Fdflags::empty()
-        } else {
-            Fdflags::APPEND
-        },
-        fs_rights_base: rights,
-        fs_rights_inheriting: Rights::empty(),
-    };
-    GuestPtr::<Fdstat>::new(mem, buf).write(stat)?;
-    Ok(())
-}
-
-/// `fd_prestat_get(fd, buf)`: nothing is preopened.
-pub fn fd_prestat_get(_ctx: &mut Ctx, _fd: u32) -> WasiResult {
-    Err(Errno::Badf)
-}
-
-/// `fd_prestat_dir_name(fd, path, path_len)`: nothing is preopened.
-pub fn fd_prestat_dir_name(_ctx: &mut Ctx, _fd: u32) -> WasiResult {
-    Err(Errno::Badf)
-}
-
 /// `random_get(buf, buf_len)`, from the host's `/dev/urandom`.
 pub fn random_get(ctx: &mut Ctx, mem: &dyn GuestMemory, buf: u32, len: u32) -> WasiResult {
     let target = GuestPtr::<[u8]>::new(mem, (buf, len));
@@ -370,12 +187,27 @@ pub fn clock_time_get(
     Ok(())
 }
 
-/// `sock_shutdown(fd, how)`: stdio are not sockets.
+/// `sock_shutdown(fd, how)`: no descriptor here is a socket.
 pub fn sock_shutdown(ctx: &mut Ctx, fd: u32, how: u32) -> WasiResult {
-    ctx.stdio(fd)?;
+    ctx.table.get(fd, Rights::empty())?;
     let how = u8::try_from(how).map_err(|_| Errno::Inval)?;
     Sdflags::from_bits(how).ok_or(Errno::Inval)?;
     Err(Errno::Notsock)
+}
+
+/// `sock_accept`, `sock_recv`, `sock_send`: no descriptor here is a socket,
+/// so a live one is `ENOTSOCK` and a closed one `EBADF`.
+pub fn not_a_socket(ctx: &mut Ctx, fd: u32) -> WasiResult {
+    ctx.table.get(fd, Rights::empty())?;
+    Err(Errno::Notsock)
+}
+
+/// `proc_raise(sig)`: signals are not delivered; a valid one is `ENOSYS`
+/// (wasmtime's preview 1 answers the same), an invalid one `EINVAL`.
+pub fn proc_raise(sig: u32) -> WasiResult {
+    let sig = u8::try_from(sig).map_err(|_| Errno::Inval)?;
+    Signal::try_from(sig)?;
+    Err(Errno::Nosys)
 }
 
 /// `sched_yield()`.
@@ -385,7 +217,7 @@ pub fn sched_yield() -> WasiResult {
 }
 
 /// `poll_oneoff(in, out, nsubscriptions, nevents)`: fd subscriptions on
-/// stdio are ready at once; otherwise sleeps until the earliest clock
+/// open descriptors are ready at once (files and stdio never block here); otherwise sleeps until the earliest clock
 /// subscription is due and reports every due one.
 pub fn poll_oneoff(
     ctx: &mut Ctx,
@@ -437,7 +269,7 @@ pub fn poll_oneoff(
             Eventtype::FdRead | Eventtype::FdWrite => {
                 let SubscriptionFdReadwrite { file_descriptor } =
                     payload.cast::<SubscriptionFdReadwrite>().read()?;
-                match ctx.stdio(file_descriptor) {
+                match ctx.table.get(file_descriptor, Rights::empty()) {
                     Ok(_) => Wait::Ready(Event {
                         userdata,
                         error: Errno::Success,

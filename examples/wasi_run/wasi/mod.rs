@@ -1,14 +1,26 @@
-//! A small WASI preview 1 host on wasmtime, built on `guest-memory`.
+//! A WASI preview 1 host on wasmtime, built on `guest-memory`: all 46
+//! functions, with files and directories sandboxed by cap-std.
 //!
-//! `types` declares the WASI records with the crate's macros, `host` holds
-//! the functions (every guest pointer through the crate), `link` connects
-//! them to wasmtime. Only stdio exists; there is no filesystem.
+//! `types` declares the WASI records with the crate's macros; `table` holds
+//! the descriptors; the functions are in `host` (no files), `io` (transfers),
+//! `fds`, `paths` and `readdir`, every guest pointer through the crate;
+//! `errno` maps host errors; `link` connects it all to wasmtime.
 
+pub mod errno;
+pub mod fds;
 pub mod host;
+pub mod io;
 pub mod link;
+pub mod paths;
+pub mod readdir;
+pub mod table;
 pub mod types;
 
 use std::io::{Read, Write};
+use std::path::PathBuf;
+
+use cap_std::ambient_authority;
+use cap_std::fs::Dir;
 
 use wasmtime::{Config as EngineConfig, Engine, Extern, Linker, Module, Store};
 
@@ -26,6 +38,9 @@ pub struct Config {
     pub stdout: Box<dyn Write + Send>,
     /// Standard error.
     pub stderr: Box<dyn Write + Send>,
+    /// Host folders to preopen, each with the name the guest sees it by,
+    /// as fds 3, 4, ... in order.
+    pub preopens: Vec<(PathBuf, String)>,
 }
 
 /// How a run ended, with the guest's memory before `_start` and after.
@@ -38,12 +53,43 @@ pub struct Outcome {
     pub memory_after: Vec<u8>,
 }
 
-/// An engine with the proposals a WASI command may use.
+/// An engine with the proposals a WASI command may use: threads and shared
+/// memory, and exception handling (current toolchains lower `setjmp` /
+/// `longjmp` to it). Functions compile in parallel.
 pub fn engine() -> wasmtime::Result<Engine> {
     let mut config = EngineConfig::new();
     config.wasm_threads(true);
     config.shared_memory(true);
+    config.wasm_exceptions(true);
+    config.parallel_compilation(true);
     Engine::new(&config)
+}
+
+/// The descriptor table a run starts with: stdin, stdout and stderr, then
+/// each preopen.
+///
+/// # Errors
+///
+/// A preopen that cannot be opened as a directory.
+pub fn table(config: Config) -> wasmtime::Result<table::Table> {
+    use table::{DIR_RIGHTS, Desc, FILE_RIGHTS, OpenDir, READER_RIGHTS, WRITER_RIGHTS};
+    use types::Rights;
+    let mut t = table::Table::default();
+    let none = Rights::empty();
+    t.insert(Desc::Reader(config.stdin), READER_RIGHTS, none).ok();
+    t.insert(Desc::Writer(config.stdout), WRITER_RIGHTS, none).ok();
+    t.insert(Desc::Writer(config.stderr), WRITER_RIGHTS, none).ok();
+    for (host, guest) in config.preopens {
+        let dir = Dir::open_ambient_dir(&host, ambient_authority()).map_err(|e| {
+            wasmtime::format_err!("cannot preopen {}: {e}", host.display())
+        })?;
+        let desc = Desc::Dir(OpenDir {
+            dir,
+            preopen: Some(guest),
+        });
+        t.insert(desc, DIR_RIGHTS, DIR_RIGHTS | FILE_RIGHTS).ok();
+    }
+    Ok(t)
 }
 
 /// Instantiates `module` with the WASI host and runs its `_start`.
@@ -51,17 +97,12 @@ pub fn engine() -> wasmtime::Result<Engine> {
 /// # Errors
 ///
 /// Linking or instantiation failures, and traps (anything but `proc_exit`).
-pub fn run(engine: &Engine, module: &Module, config: Config) -> wasmtime::Result<Outcome> {
+pub fn run(engine: &Engine, module: &Module, mut config: Config) -> wasmtime::Result<Outcome> {
     let mut linker = Linker::new(engine);
     link::add_wasi(&mut linker)?;
     link::stub_unknown_imports(&mut linker, module)?;
-    let ctx = Ctx::new(
-        config.args,
-        config.env,
-        config.stdin,
-        config.stdout,
-        config.stderr,
-    );
+    let (args, env) = (std::mem::take(&mut config.args), std::mem::take(&mut config.env));
+    let ctx = Ctx::new(args, env, table(config)?);
     let mut store = Store::new(engine, ctx);
     let instance = linker.instantiate(&mut store, module)?;
     let memory_before = snapshot(&instance, &mut store);
