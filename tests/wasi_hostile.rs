@@ -412,11 +412,21 @@ fn stdio_is_not_seekable_or_a_socket_and_other_fds_do_not_exist() {
 }
 
 #[test]
-fn unimplemented_imports_return_enosys() {
+fn imports_the_host_does_not_define_return_enosys() {
+    let wat = r#"(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (import "wasi_unstable" "fd_close" (func $old (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start") (call $old (i32.const 1)) (call $proc_exit)))"#;
+    assert_eq!(run_with(wat, &[], b"").errno, ENOSYS);
+}
+
+#[test]
+fn path_open_without_a_preopen_is_ebadf() {
     let r = run(
         "(call $path_open (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i64.const 0) (i64.const 0) (i32.const 0) (i32.const 0))",
         &[],
     );
-    assert_eq!(r.errno, ENOSYS);
+    assert_eq!(r.errno, EBADF);
     r.unchanged();
 }

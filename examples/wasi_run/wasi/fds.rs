@@ -92,6 +92,15 @@ pub fn fd_renumber(ctx: &mut Ctx, from: u32, to: u32) -> WasiResult {
     ctx.table.renumber(from, to)
 }
 
+/// Streams cannot seek (`ESPIPE`), directories are not files (`EBADF`).
+fn seekable(ctx: &mut Ctx, fd: u32) -> WasiResult {
+    match ctx.table.get(fd, Rights::empty())? {
+        Desc::File(_) => Ok(()),
+        Desc::Dir(_) => Err(Errno::Badf),
+        _ => Err(Errno::Spipe),
+    }
+}
+
 /// `fd_seek(fd, offset, whence, newoffset)`.
 pub fn fd_seek(
     ctx: &mut Ctx,
@@ -109,13 +118,9 @@ pub fn fd_seek(
     } else {
         Rights::FD_SEEK
     };
-    let desc = ctx.table.get(fd, need)?;
+    seekable(ctx, fd)?;
     let out = check_out(GuestPtr::<u64>::new(mem, newoffset))?;
-    let file = match desc {
-        Desc::File(f) => &mut f.file,
-        Desc::Dir(_) => return Err(Errno::Badf),
-        _ => return Err(Errno::Spipe),
-    };
+    let file = &mut ctx.table.file(fd, need)?.file;
     let pos = match whence {
         Whence::Set => SeekFrom::Start(u64::try_from(offset).map_err(|_| Errno::Inval)?),
         Whence::Cur => SeekFrom::Current(offset),
@@ -129,11 +134,8 @@ pub fn fd_seek(
 /// `fd_tell(fd, offset)`.
 pub fn fd_tell(ctx: &mut Ctx, mem: &dyn GuestMemory, fd: u32, offset: u32) -> WasiResult {
     let out = check_out(GuestPtr::<u64>::new(mem, offset))?;
-    let at = match ctx.table.get(fd, Rights::FD_TELL)? {
-        Desc::File(f) => f.file.stream_position()?,
-        Desc::Dir(_) => return Err(Errno::Badf),
-        _ => return Err(Errno::Spipe),
-    };
+    seekable(ctx, fd)?;
+    let at = ctx.table.file(fd, Rights::FD_TELL)?.file.stream_position()?;
     out.write(at)?;
     Ok(())
 }

@@ -11,7 +11,7 @@
 use std::io::{IoSlice, IoSliceMut, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
 
-use guest_memory::{GuestError, GuestMemory, GuestPtr};
+use guest_memory::{GuestError, GuestMemory, GuestPtr, GuestType};
 
 use super::host::{Ctx, WasiResult, check_out};
 use super::table::{Desc, OpenFile};
@@ -20,30 +20,24 @@ use super::types::{Ciovec, Errno, Iovec, Rights};
 /// The most a shared-memory transfer holds in host memory at once.
 pub const CHUNK: u32 = 64 * 1024;
 
-/// The buffers an iovec array names, in order, checked for bounds.
-fn buffers<'a>(
+/// The buffers an iovec (or ciovec) array names, in order, each checked for
+/// bounds; lengths adding up past `u32::MAX` are `EINVAL`, as `readv` and
+/// `writev` answer lengths that overflow.
+fn buffers<'a, V: GuestType<'a>>(
     mem: &'a dyn GuestMemory,
     iovs: u32,
     len: u32,
+    parts: fn(&V) -> (GuestPtr<'a, u8>, u32),
 ) -> Result<Vec<GuestPtr<'a, [u8]>>, Errno> {
-    let list = GuestPtr::<[Iovec]>::new(mem, (iovs, len)).to_vec()?;
-    let bufs: Vec<_> = list.iter().map(|v| v.buf.as_array(v.buf_len)).collect();
-    for buf in &bufs {
+    let list = GuestPtr::<[V]>::new(mem, (iovs, len)).to_vec()?;
+    let mut total = 0u32;
+    let mut bufs = Vec::with_capacity(list.len());
+    for v in &list {
+        let (buf, len) = parts(v);
+        total = total.checked_add(len).ok_or(Errno::Inval)?;
+        let buf = buf.as_array(len);
         buf.region()?;
-    }
-    Ok(bufs)
-}
-
-/// The same for `ciovec`s (identical layout, read-only by meaning).
-fn const_buffers<'a>(
-    mem: &'a dyn GuestMemory,
-    iovs: u32,
-    len: u32,
-) -> Result<Vec<GuestPtr<'a, [u8]>>, Errno> {
-    let list = GuestPtr::<[Ciovec]>::new(mem, (iovs, len)).to_vec()?;
-    let bufs: Vec<_> = list.iter().map(|v| v.buf.as_array(v.buf_len)).collect();
-    for buf in &bufs {
-        buf.region()?;
+        bufs.push(buf);
     }
     Ok(bufs)
 }
@@ -161,7 +155,7 @@ fn gather(
     nwritten: u32,
 ) -> WasiResult {
     let desc = ctx.table.get(fd, Rights::FD_WRITE | at.rights())?;
-    let bufs = const_buffers(mem, iovs, len)?;
+    let bufs = buffers(mem, iovs, len, |v: &Ciovec<'_>| (v.buf, v.buf_len))?;
     let nwritten = check_out(GuestPtr::<u32>::new(mem, nwritten))?;
     let total = if mem.is_shared_memory() {
         let mut total = 0;
@@ -200,7 +194,7 @@ fn scatter(
     nread: u32,
 ) -> WasiResult {
     let desc = ctx.table.get(fd, Rights::FD_READ | at.rights())?;
-    let bufs = buffers(mem, iovs, len)?;
+    let bufs = buffers(mem, iovs, len, |v: &Iovec<'_>| (v.buf, v.buf_len))?;
     let nread = check_out(GuestPtr::<u32>::new(mem, nread))?;
     let total = if mem.is_shared_memory() {
         let mut total = 0;
