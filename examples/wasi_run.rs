@@ -22,7 +22,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 fn usage() -> ExitCode {
-    eprintln!("usage: wasi_run [--env KEY=VALUE]... [--dir HOST[::GUEST]]... PROGRAM.wasm [ARGS]...");
+    eprintln!(
+        "usage: wasi_run [--env KEY=VALUE]... [--dir HOST[::GUEST]]... PROGRAM.wasm [ARGS]..."
+    );
     ExitCode::from(2)
 }
 

@@ -135,7 +135,11 @@ pub fn fd_seek(
 pub fn fd_tell(ctx: &mut Ctx, mem: &dyn GuestMemory, fd: u32, offset: u32) -> WasiResult {
     let out = check_out(GuestPtr::<u64>::new(mem, offset))?;
     seekable(ctx, fd)?;
-    let at = ctx.table.file(fd, Rights::FD_TELL)?.file.stream_position()?;
+    let at = ctx
+        .table
+        .file(fd, Rights::FD_TELL)?
+        .file
+        .stream_position()?;
     out.write(at)?;
     Ok(())
 }
@@ -179,7 +183,12 @@ pub fn fd_fdstat_set_flags(ctx: &mut Ctx, fd: u32, flags: u32) -> WasiResult {
             Ok(())
         }
         Desc::Dir(_) => Err(Errno::Badf),
-        _ if flags.difference(Fdflags::APPEND | Fdflags::NONBLOCK).is_empty() => Ok(()),
+        _ if flags
+            .difference(Fdflags::APPEND | Fdflags::NONBLOCK)
+            .is_empty() =>
+        {
+            Ok(())
+        }
         _ => Err(Errno::Inval),
     }
 }
@@ -224,7 +233,13 @@ pub fn fd_filestat_set_size(ctx: &mut Ctx, fd: u32, size: u64) -> WasiResult {
 }
 
 /// `fd_filestat_set_times(fd, atim, mtim, fst_flags)`.
-pub fn fd_filestat_set_times(ctx: &mut Ctx, fd: u32, atim: u64, mtim: u64, flags: u32) -> WasiResult {
+pub fn fd_filestat_set_times(
+    ctx: &mut Ctx,
+    fd: u32,
+    atim: u64,
+    mtim: u64,
+    flags: u32,
+) -> WasiResult {
     let [a, m] = times(atim, mtim, flags)?;
     let mut t = FileTimes::new();
     if let Some(a) = a {

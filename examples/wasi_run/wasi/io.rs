@@ -43,9 +43,7 @@ fn buffers<'a, V: GuestType<'a>>(
 }
 
 /// Every buffer split into pieces of at most [`CHUNK`] bytes, in order.
-fn chunks<'a, 'b>(
-    bufs: &'b [GuestPtr<'a, [u8]>],
-) -> impl Iterator<Item = GuestPtr<'a, [u8]>> + 'b {
+fn chunks<'a, 'b>(bufs: &'b [GuestPtr<'a, [u8]>]) -> impl Iterator<Item = GuestPtr<'a, [u8]>> + 'b {
     bufs.iter().flat_map(|buf| {
         (0..buf.len().div_ceil(CHUNK)).filter_map(move |i| {
             let start = i * CHUNK;

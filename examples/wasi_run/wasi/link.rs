@@ -6,8 +6,8 @@ use guest_memory::{GuestMemory, SharedSliceMemory, SliceMemory};
 use wasmtime::{Caller, Extern, Linker, Module, Val, ValType};
 
 use super::host::{self, Ctx, WasiResult};
-use super::{fds, io, paths, readdir};
 use super::types::Errno;
+use super::{fds, io, paths, readdir};
 
 /// The module WASI preview 1 imports come from.
 pub const WASI: &str = "wasi_snapshot_preview1";
@@ -132,117 +132,247 @@ pub fn add_wasi(linker: &mut Linker<Ctx>) -> wasmtime::Result<()> {
     wasi!(linker, "args_get", |ctx, mem, argv: i32, buf: i32| {
         host::args_get(ctx, mem, u(argv), u(buf))
     });
-    wasi!(linker, "args_sizes_get", |ctx, mem, argc: i32, size: i32| {
-        host::args_sizes_get(ctx, mem, u(argc), u(size))
-    });
+    wasi!(
+        linker,
+        "args_sizes_get",
+        |ctx, mem, argc: i32, size: i32| { host::args_sizes_get(ctx, mem, u(argc), u(size)) }
+    );
     wasi!(linker, "environ_get", |ctx, mem, env: i32, buf: i32| {
         host::environ_get(ctx, mem, u(env), u(buf))
     });
-    wasi!(linker, "environ_sizes_get", |ctx, mem, count: i32, size: i32| {
-        host::environ_sizes_get(ctx, mem, u(count), u(size))
-    });
+    wasi!(
+        linker,
+        "environ_sizes_get",
+        |ctx, mem, count: i32, size: i32| { host::environ_sizes_get(ctx, mem, u(count), u(size)) }
+    );
     wasi!(linker, "clock_res_get", |ctx, mem, id: i32, res: i32| {
         host::clock_res_get(ctx, mem, u(id), u(res))
     });
-    wasi!(linker, "clock_time_get", |ctx, mem, id: i32, precision: i64, time: i32| {
-        host::clock_time_get(ctx, mem, u(id), w(precision), u(time))
-    });
-    wasi!(linker, "fd_advise", |ctx, _, fd: i32, offset: i64, len: i64, advice: i32| {
-        fds::fd_advise(ctx, u(fd), w(offset), w(len), u(advice))
-    });
-    wasi!(linker, "fd_allocate", |ctx, _, fd: i32, offset: i64, len: i64| {
-        fds::fd_allocate(ctx, u(fd), w(offset), w(len))
-    });
-    wasi!(linker, "fd_close", |ctx, _, fd: i32| fds::fd_close(ctx, u(fd)));
-    wasi!(linker, "fd_datasync", |ctx, _, fd: i32| fds::fd_datasync(ctx, u(fd)));
+    wasi!(
+        linker,
+        "clock_time_get",
+        |ctx, mem, id: i32, precision: i64, time: i32| {
+            host::clock_time_get(ctx, mem, u(id), w(precision), u(time))
+        }
+    );
+    wasi!(
+        linker,
+        "fd_advise",
+        |ctx, _, fd: i32, offset: i64, len: i64, advice: i32| {
+            fds::fd_advise(ctx, u(fd), w(offset), w(len), u(advice))
+        }
+    );
+    wasi!(
+        linker,
+        "fd_allocate",
+        |ctx, _, fd: i32, offset: i64, len: i64| {
+            fds::fd_allocate(ctx, u(fd), w(offset), w(len))
+        }
+    );
+    wasi!(linker, "fd_close", |ctx, _, fd: i32| fds::fd_close(
+        ctx,
+        u(fd)
+    ));
+    wasi!(linker, "fd_datasync", |ctx, _, fd: i32| fds::fd_datasync(
+        ctx,
+        u(fd)
+    ));
     wasi!(linker, "fd_fdstat_get", |ctx, mem, fd: i32, buf: i32| {
         fds::fd_fdstat_get(ctx, mem, u(fd), u(buf))
     });
-    wasi!(linker, "fd_fdstat_set_flags", |ctx, _, fd: i32, flags: i32| {
-        fds::fd_fdstat_set_flags(ctx, u(fd), u(flags))
-    });
-    wasi!(linker, "fd_fdstat_set_rights", |ctx, _, fd: i32, base: i64, inh: i64| {
-        fds::fd_fdstat_set_rights(ctx, u(fd), w(base), w(inh))
-    });
+    wasi!(
+        linker,
+        "fd_fdstat_set_flags",
+        |ctx, _, fd: i32, flags: i32| { fds::fd_fdstat_set_flags(ctx, u(fd), u(flags)) }
+    );
+    wasi!(
+        linker,
+        "fd_fdstat_set_rights",
+        |ctx, _, fd: i32, base: i64, inh: i64| {
+            fds::fd_fdstat_set_rights(ctx, u(fd), w(base), w(inh))
+        }
+    );
     wasi!(linker, "fd_filestat_get", |ctx, mem, fd: i32, buf: i32| {
         fds::fd_filestat_get(ctx, mem, u(fd), u(buf))
     });
-    wasi!(linker, "fd_filestat_set_size", |ctx, _, fd: i32, size: i64| {
-        fds::fd_filestat_set_size(ctx, u(fd), w(size))
-    });
-    wasi!(linker, "fd_filestat_set_times", |ctx, _, fd: i32, a: i64, m: i64, flags: i32| {
-        fds::fd_filestat_set_times(ctx, u(fd), w(a), w(m), u(flags))
-    });
-    wasi!(linker, "fd_pread", |ctx, mem, fd: i32, iovs: i32, len: i32, at: i64, n: i32| {
+    wasi!(
+        linker,
+        "fd_filestat_set_size",
+        |ctx, _, fd: i32, size: i64| { fds::fd_filestat_set_size(ctx, u(fd), w(size)) }
+    );
+    wasi!(
+        linker,
+        "fd_filestat_set_times",
+        |ctx, _, fd: i32, a: i64, m: i64, flags: i32| {
+            fds::fd_filestat_set_times(ctx, u(fd), w(a), w(m), u(flags))
+        }
+    );
+    wasi!(linker, "fd_pread", |ctx,
+                               mem,
+                               fd: i32,
+                               iovs: i32,
+                               len: i32,
+                               at: i64,
+                               n: i32| {
         io::fd_pread(ctx, mem, u(fd), u(iovs), u(len), w(at), u(n))
     });
     wasi!(linker, "fd_prestat_get", |ctx, mem, fd: i32, buf: i32| {
         fds::fd_prestat_get(ctx, mem, u(fd), u(buf))
     });
-    wasi!(linker, "fd_prestat_dir_name", |ctx, mem, fd: i32, path: i32, len: i32| {
-        fds::fd_prestat_dir_name(ctx, mem, u(fd), u(path), u(len))
-    });
-    wasi!(linker, "fd_pwrite", |ctx, mem, fd: i32, iovs: i32, len: i32, at: i64, n: i32| {
-        io::fd_pwrite(ctx, mem, u(fd), u(iovs), u(len), w(at), u(n))
-    });
-    wasi!(linker, "fd_read", |ctx, mem, fd: i32, iovs: i32, len: i32, n: i32| {
+    wasi!(
+        linker,
+        "fd_prestat_dir_name",
+        |ctx, mem, fd: i32, path: i32, len: i32| {
+            fds::fd_prestat_dir_name(ctx, mem, u(fd), u(path), u(len))
+        }
+    );
+    wasi!(
+        linker,
+        "fd_pwrite",
+        |ctx, mem, fd: i32, iovs: i32, len: i32, at: i64, n: i32| {
+            io::fd_pwrite(ctx, mem, u(fd), u(iovs), u(len), w(at), u(n))
+        }
+    );
+    wasi!(linker, "fd_read", |ctx,
+                              mem,
+                              fd: i32,
+                              iovs: i32,
+                              len: i32,
+                              n: i32| {
         io::fd_read(ctx, mem, u(fd), u(iovs), u(len), u(n))
     });
-    wasi!(linker, "fd_readdir", |ctx, mem, fd: i32, buf: i32, len: i32, cookie: i64, used: i32| {
-        readdir::fd_readdir(ctx, mem, u(fd), u(buf), u(len), w(cookie), u(used))
-    });
+    wasi!(
+        linker,
+        "fd_readdir",
+        |ctx, mem, fd: i32, buf: i32, len: i32, cookie: i64, used: i32| {
+            readdir::fd_readdir(ctx, mem, u(fd), u(buf), u(len), w(cookie), u(used))
+        }
+    );
     wasi!(linker, "fd_renumber", |ctx, _, from: i32, to: i32| {
         fds::fd_renumber(ctx, u(from), u(to))
     });
-    wasi!(linker, "fd_seek", |ctx, mem, fd: i32, offset: i64, whence: i32, new: i32| {
+    wasi!(linker, "fd_seek", |ctx,
+                              mem,
+                              fd: i32,
+                              offset: i64,
+                              whence: i32,
+                              new: i32| {
         fds::fd_seek(ctx, mem, u(fd), offset, u(whence), u(new))
     });
-    wasi!(linker, "fd_sync", |ctx, _, fd: i32| fds::fd_sync(ctx, u(fd)));
+    wasi!(linker, "fd_sync", |ctx, _, fd: i32| fds::fd_sync(
+        ctx,
+        u(fd)
+    ));
     wasi!(linker, "fd_tell", |ctx, mem, fd: i32, at: i32| {
         fds::fd_tell(ctx, mem, u(fd), u(at))
     });
-    wasi!(linker, "fd_write", |ctx, mem, fd: i32, iovs: i32, len: i32, n: i32| {
+    wasi!(linker, "fd_write", |ctx,
+                               mem,
+                               fd: i32,
+                               iovs: i32,
+                               len: i32,
+                               n: i32| {
         io::fd_write(ctx, mem, u(fd), u(iovs), u(len), u(n))
     });
-    wasi!(linker, "path_create_directory", |ctx, mem, fd: i32, p: i32, n: i32| {
-        paths::path_create_directory(ctx, mem, u(fd), u(p), u(n))
-    });
-    wasi!(linker, "path_filestat_get", |ctx, mem, fd: i32, fl: i32, p: i32, n: i32, buf: i32| {
-        paths::path_filestat_get(ctx, mem, u(fd), u(fl), u(p), u(n), u(buf))
-    });
-    wasi!(linker, "path_filestat_set_times", |ctx, mem, fd: i32, fl: i32, p: i32, n: i32,
-        a: i64, m: i64, fst: i32| {
-        paths::path_filestat_set_times(ctx, mem, u(fd), u(fl), u(p), u(n), w(a), w(m), u(fst))
-    });
-    wasi!(linker, "path_link", |ctx, mem, fd: i32, fl: i32, p: i32, n: i32, fd2: i32,
-        p2: i32, n2: i32| {
-        paths::path_link(ctx, mem, u(fd), u(fl), u(p), u(n), u(fd2), u(p2), u(n2))
-    });
-    wasi!(linker, "path_open", |ctx, mem, fd: i32, dirflags: i32, p: i32, n: i32, oflags: i32,
-        base: i64, inheriting: i64, fdflags: i32, opened: i32| {
-        paths::path_open(ctx, mem, u(fd), u(dirflags), u(p), u(n), u(oflags), w(base),
-            w(inheriting), u(fdflags), u(opened))
-    });
-    wasi!(linker, "path_readlink", |ctx, mem, fd: i32, p: i32, n: i32, buf: i32, len: i32,
-        used: i32| {
-        paths::path_readlink(ctx, mem, u(fd), u(p), u(n), u(buf), u(len), u(used))
-    });
-    wasi!(linker, "path_remove_directory", |ctx, mem, fd: i32, p: i32, n: i32| {
-        paths::path_remove_directory(ctx, mem, u(fd), u(p), u(n))
-    });
-    wasi!(linker, "path_rename", |ctx, mem, fd: i32, p: i32, n: i32, fd2: i32, p2: i32,
-        n2: i32| {
-        paths::path_rename(ctx, mem, u(fd), u(p), u(n), u(fd2), u(p2), u(n2))
-    });
-    wasi!(linker, "path_symlink", |ctx, mem, p: i32, n: i32, fd: i32, p2: i32, n2: i32| {
-        paths::path_symlink(ctx, mem, u(p), u(n), u(fd), u(p2), u(n2))
-    });
-    wasi!(linker, "path_unlink_file", |ctx, mem, fd: i32, p: i32, n: i32| {
-        paths::path_unlink_file(ctx, mem, u(fd), u(p), u(n))
-    });
-    wasi!(linker, "poll_oneoff", |ctx, mem, subs: i32, events: i32, n: i32, nevents: i32| {
-        host::poll_oneoff(ctx, mem, u(subs), u(events), u(n), u(nevents))
-    });
+    wasi!(
+        linker,
+        "path_create_directory",
+        |ctx, mem, fd: i32, p: i32, n: i32| {
+            paths::path_create_directory(ctx, mem, u(fd), u(p), u(n))
+        }
+    );
+    wasi!(
+        linker,
+        "path_filestat_get",
+        |ctx, mem, fd: i32, fl: i32, p: i32, n: i32, buf: i32| {
+            paths::path_filestat_get(ctx, mem, u(fd), u(fl), u(p), u(n), u(buf))
+        }
+    );
+    wasi!(
+        linker,
+        "path_filestat_set_times",
+        |ctx, mem, fd: i32, fl: i32, p: i32, n: i32, a: i64, m: i64, fst: i32| {
+            paths::path_filestat_set_times(ctx, mem, u(fd), u(fl), u(p), u(n), w(a), w(m), u(fst))
+        }
+    );
+    wasi!(
+        linker,
+        "path_link",
+        |ctx, mem, fd: i32, fl: i32, p: i32, n: i32, fd2: i32, p2: i32, n2: i32| {
+            paths::path_link(ctx, mem, u(fd), u(fl), u(p), u(n), u(fd2), u(p2), u(n2))
+        }
+    );
+    wasi!(
+        linker,
+        "path_open",
+        |ctx,
+         mem,
+         fd: i32,
+         dirflags: i32,
+         p: i32,
+         n: i32,
+         oflags: i32,
+         base: i64,
+         inheriting: i64,
+         fdflags: i32,
+         opened: i32| {
+            paths::path_open(
+                ctx,
+                mem,
+                u(fd),
+                u(dirflags),
+                u(p),
+                u(n),
+                u(oflags),
+                w(base),
+                w(inheriting),
+                u(fdflags),
+                u(opened),
+            )
+        }
+    );
+    wasi!(
+        linker,
+        "path_readlink",
+        |ctx, mem, fd: i32, p: i32, n: i32, buf: i32, len: i32, used: i32| {
+            paths::path_readlink(ctx, mem, u(fd), u(p), u(n), u(buf), u(len), u(used))
+        }
+    );
+    wasi!(
+        linker,
+        "path_remove_directory",
+        |ctx, mem, fd: i32, p: i32, n: i32| {
+            paths::path_remove_directory(ctx, mem, u(fd), u(p), u(n))
+        }
+    );
+    wasi!(
+        linker,
+        "path_rename",
+        |ctx, mem, fd: i32, p: i32, n: i32, fd2: i32, p2: i32, n2: i32| {
+            paths::path_rename(ctx, mem, u(fd), u(p), u(n), u(fd2), u(p2), u(n2))
+        }
+    );
+    wasi!(
+        linker,
+        "path_symlink",
+        |ctx, mem, p: i32, n: i32, fd: i32, p2: i32, n2: i32| {
+            paths::path_symlink(ctx, mem, u(p), u(n), u(fd), u(p2), u(n2))
+        }
+    );
+    wasi!(
+        linker,
+        "path_unlink_file",
+        |ctx, mem, fd: i32, p: i32, n: i32| {
+            paths::path_unlink_file(ctx, mem, u(fd), u(p), u(n))
+        }
+    );
+    wasi!(
+        linker,
+        "poll_oneoff",
+        |ctx, mem, subs: i32, events: i32, n: i32, nevents: i32| {
+            host::poll_oneoff(ctx, mem, u(subs), u(events), u(n), u(nevents))
+        }
+    );
     linker.func_wrap(
         WASI,
         "proc_exit",
@@ -251,21 +381,32 @@ pub fn add_wasi(linker: &mut Linker<Ctx>) -> wasmtime::Result<()> {
             Err(wasmtime::Error::new(Exit(code)))
         },
     )?;
-    wasi!(linker, "proc_raise", |_, _, sig: i32| host::proc_raise(u(sig)));
+    wasi!(linker, "proc_raise", |_, _, sig: i32| host::proc_raise(u(
+        sig
+    )));
     wasi!(linker, "sched_yield", |_, _| host::sched_yield());
     wasi!(linker, "random_get", |ctx, mem, buf: i32, len: i32| {
         host::random_get(ctx, mem, u(buf), u(len))
     });
-    wasi!(linker, "sock_accept", |ctx, _, fd: i32, _flags: i32, _out: i32| {
-        host::not_a_socket(ctx, u(fd))
-    });
-    wasi!(linker, "sock_recv", |ctx, _, fd: i32, _iovs: i32, _len: i32, _fl: i32, _n: i32,
-        _ofl: i32| {
-        host::not_a_socket(ctx, u(fd))
-    });
-    wasi!(linker, "sock_send", |ctx, _, fd: i32, _iovs: i32, _len: i32, _fl: i32, _n: i32| {
-        host::not_a_socket(ctx, u(fd))
-    });
+    wasi!(
+        linker,
+        "sock_accept",
+        |ctx, _, fd: i32, _flags: i32, _out: i32| { host::not_a_socket(ctx, u(fd)) }
+    );
+    wasi!(
+        linker,
+        "sock_recv",
+        |ctx, _, fd: i32, _iovs: i32, _len: i32, _fl: i32, _n: i32, _ofl: i32| {
+            host::not_a_socket(ctx, u(fd))
+        }
+    );
+    wasi!(
+        linker,
+        "sock_send",
+        |ctx, _, fd: i32, _iovs: i32, _len: i32, _fl: i32, _n: i32| {
+            host::not_a_socket(ctx, u(fd))
+        }
+    );
     wasi!(linker, "sock_shutdown", |ctx, _, fd: i32, how: i32| {
         host::sock_shutdown(ctx, u(fd), u(how))
     });

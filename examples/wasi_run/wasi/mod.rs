@@ -76,13 +76,15 @@ pub fn table(config: Config) -> wasmtime::Result<table::Table> {
     use types::Rights;
     let mut t = table::Table::default();
     let none = Rights::empty();
-    t.insert(Desc::Reader(config.stdin), READER_RIGHTS, none).ok();
-    t.insert(Desc::Writer(config.stdout), WRITER_RIGHTS, none).ok();
-    t.insert(Desc::Writer(config.stderr), WRITER_RIGHTS, none).ok();
+    t.insert(Desc::Reader(config.stdin), READER_RIGHTS, none)
+        .ok();
+    t.insert(Desc::Writer(config.stdout), WRITER_RIGHTS, none)
+        .ok();
+    t.insert(Desc::Writer(config.stderr), WRITER_RIGHTS, none)
+        .ok();
     for (host, guest) in config.preopens {
-        let dir = Dir::open_ambient_dir(&host, ambient_authority()).map_err(|e| {
-            wasmtime::format_err!("cannot preopen {}: {e}", host.display())
-        })?;
+        let dir = Dir::open_ambient_dir(&host, ambient_authority())
+            .map_err(|e| wasmtime::format_err!("cannot preopen {}: {e}", host.display()))?;
         let desc = Desc::Dir(OpenDir {
             dir,
             preopen: Some(guest),
@@ -101,7 +103,10 @@ pub fn run(engine: &Engine, module: &Module, mut config: Config) -> wasmtime::Re
     let mut linker = Linker::new(engine);
     link::add_wasi(&mut linker)?;
     link::stub_unknown_imports(&mut linker, module)?;
-    let (args, env) = (std::mem::take(&mut config.args), std::mem::take(&mut config.env));
+    let (args, env) = (
+        std::mem::take(&mut config.args),
+        std::mem::take(&mut config.env),
+    );
     let ctx = Ctx::new(args, env, table(config)?);
     let mut store = Store::new(engine, ctx);
     let instance = linker.instantiate(&mut store, module)?;

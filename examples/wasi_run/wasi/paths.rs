@@ -63,7 +63,8 @@ pub fn path_open(
     let base = Rights::from_bits_truncate(base) & passed_on;
     let inheriting = Rights::from_bits_truncate(inheriting) & passed_on;
     let dir = &ctx.table.dir(fd, need)?.dir;
-    let write = base.intersects(Rights::FD_WRITE | Rights::FD_ALLOCATE | Rights::FD_FILESTAT_SET_SIZE);
+    let write =
+        base.intersects(Rights::FD_WRITE | Rights::FD_ALLOCATE | Rights::FD_FILESTAT_SET_SIZE);
 
     let desc = if oflags.contains(Oflags::DIRECTORY) {
         if oflags.intersects(Oflags::CREAT | Oflags::TRUNC) {
@@ -141,24 +142,51 @@ pub fn path_open(
 }
 
 /// `path_create_directory(fd, path, path_len)`.
-pub fn path_create_directory(ctx: &mut Ctx, mem: &dyn GuestMemory, fd: u32, p: u32, n: u32) -> WasiResult {
+pub fn path_create_directory(
+    ctx: &mut Ctx,
+    mem: &dyn GuestMemory,
+    fd: u32,
+    p: u32,
+    n: u32,
+) -> WasiResult {
     let path = path(mem, p, n)?;
-    ctx.table.dir(fd, Rights::PATH_CREATE_DIRECTORY)?.dir.create_dir(path)?;
+    ctx.table
+        .dir(fd, Rights::PATH_CREATE_DIRECTORY)?
+        .dir
+        .create_dir(path)?;
     Ok(())
 }
 
 /// `path_remove_directory(fd, path, path_len)`.
-pub fn path_remove_directory(ctx: &mut Ctx, mem: &dyn GuestMemory, fd: u32, p: u32, n: u32) -> WasiResult {
+pub fn path_remove_directory(
+    ctx: &mut Ctx,
+    mem: &dyn GuestMemory,
+    fd: u32,
+    p: u32,
+    n: u32,
+) -> WasiResult {
     let path = path(mem, p, n)?;
-    ctx.table.dir(fd, Rights::PATH_REMOVE_DIRECTORY)?.dir.remove_dir(path)?;
+    ctx.table
+        .dir(fd, Rights::PATH_REMOVE_DIRECTORY)?
+        .dir
+        .remove_dir(path)?;
     Ok(())
 }
 
 /// `path_unlink_file(fd, path, path_len)`: files and symlinks, never
 /// directories.
-pub fn path_unlink_file(ctx: &mut Ctx, mem: &dyn GuestMemory, fd: u32, p: u32, n: u32) -> WasiResult {
+pub fn path_unlink_file(
+    ctx: &mut Ctx,
+    mem: &dyn GuestMemory,
+    fd: u32,
+    p: u32,
+    n: u32,
+) -> WasiResult {
     let path = path(mem, p, n)?;
-    ctx.table.dir(fd, Rights::PATH_UNLINK_FILE)?.dir.remove_file_or_symlink(path)?;
+    ctx.table
+        .dir(fd, Rights::PATH_UNLINK_FILE)?
+        .dir
+        .remove_file_or_symlink(path)?;
     Ok(())
 }
 
@@ -246,8 +274,15 @@ pub fn path_readlink(
     let bufused = check_out(GuestPtr::<u32>::new(mem, bufused))?;
     let buf = GuestPtr::<[u8]>::new(mem, (buf, buf_len));
     buf.region()?;
-    let target = ctx.table.dir(fd, Rights::PATH_READLINK)?.dir.read_link_contents(path)?;
-    let target = target.into_os_string().into_string().map_err(|_| Errno::Ilseq)?;
+    let target = ctx
+        .table
+        .dir(fd, Rights::PATH_READLINK)?
+        .dir
+        .read_link_contents(path)?;
+    let target = target
+        .into_os_string()
+        .into_string()
+        .map_err(|_| Errno::Ilseq)?;
     let bytes = &target.as_bytes()[..target.len().min(buf_len as usize)];
     let used = u32::try_from(bytes.len()).map_err(GuestError::from)?;
     buf.get_range(0..used)

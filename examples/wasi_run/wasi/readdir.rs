@@ -57,10 +57,15 @@ pub fn fd_readdir(
     let buf = GuestPtr::<[u8]>::new(mem, (buf, buf_len));
     buf.region()?;
     let bufused = check_out(GuestPtr::<u32>::new(mem, bufused))?;
-    let entries = entries(&ctx.table.dir(fd, Rights::FD_READDIR).map_err(|e| match e {
-        Errno::Notdir => Errno::Badf,
-        e => e,
-    })?.dir)?;
+    let entries = entries(
+        &ctx.table
+            .dir(fd, Rights::FD_READDIR)
+            .map_err(|e| match e {
+                Errno::Notdir => Errno::Badf,
+                e => e,
+            })?
+            .dir,
+    )?;
     let start = usize::try_from(cookie).unwrap_or(usize::MAX);
     let mut bytes = Vec::new();
     for (i, entry) in entries.iter().enumerate().skip(start) {
