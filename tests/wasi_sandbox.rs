@@ -352,7 +352,7 @@ fn bad_path_pointers_and_non_utf8_paths() {
             call("path_filestat_get", &[3, 0, ptr, len, i64::from(OUT)]),
             call("path_symlink", &[ptr, len, 3, ptr, len]),
         ] {
-            let r = run(&scratch, &[b"\xff\xfe"], &[c.clone()]);
+            let r = run(&scratch, &[b"\xff\xfe"], std::slice::from_ref(&c));
             assert_eq!(r.errno, errno, "{c}");
             r.changed_only(0, 0);
         }
