@@ -430,3 +430,19 @@ fn path_open_without_a_preopen_is_ebadf() {
     assert_eq!(r.errno, EBADF);
     r.unchanged();
 }
+
+#[test]
+fn programs_using_exception_handling_load_and_run() {
+    // Current toolchains lower `setjmp`/`longjmp` to the exception-handling
+    // proposal; the engine must accept it. This guest throws and catches.
+    let wat = r#"(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (tag $jump (param i32))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (block $caught (result i32)
+      (try_table (catch $jump $caught) (throw $jump (i32.const 42)))
+      (i32.const 0))
+    (call $proc_exit)))"#;
+    assert_eq!(run_with(wat, &[], b"").errno, 42);
+}
