@@ -65,11 +65,11 @@ fn main() -> ExitCode {
     };
     let outcome = wasi::engine().and_then(|engine| {
         let module = wasmtime::Module::from_file(&engine, &program)?;
-        wasi::run(&engine, &module, config)
+        wasi::run_program(&engine, &module, config)
     });
     match outcome {
         // The low byte, as a process exit status carries.
-        Ok(outcome) => ExitCode::from(outcome.exit_code as u8),
+        Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
             eprintln!("error: {e:?}");
             ExitCode::from(134)

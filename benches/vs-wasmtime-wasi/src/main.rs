@@ -1,1 +1,170 @@
-fn main() {}
+//! End to end: the same `wasm32-wasi` programs, on the same inputs, run by
+//! the example WASI host (built on guest-memory) and by wasmtime-wasi 48's
+//! own preview 1 (`p1::add_to_linker_sync`), on one engine, alternating,
+//! each run on a fresh scratch folder preopened as `/work`. Prints the
+//! median wall time of instantiating and running each (compilation is done
+//! once, outside the timing) and the ratio.
+//!
+//! ```text
+//! cargo run --release --manifest-path benches/vs-wasmtime-wasi/Cargo.toml [ROUNDS]
+//! ```
+//!
+//! `BENCH_QUICK=1` runs one round of small inputs (a smoke test for CI).
+
+#[allow(dead_code)]
+#[path = "../../../examples/wasi_run/wasi/mod.rs"]
+mod wasi;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use wasmtime::{Engine, Linker, Module, Store};
+use wasmtime_wasi::p1::{self, WasiP1Ctx};
+use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
+
+/// One workload: a program, its arguments, and the files it starts with.
+struct Case {
+    name: &'static str,
+    program: &'static str,
+    args: Vec<String>,
+    setup: fn(&Path),
+}
+
+fn guests() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/guests/c")
+}
+
+/// 8 MiB (or 512 KiB when quick) of text that compresses about 3:1.
+fn text(bytes: usize) -> Vec<u8> {
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    (0..bytes)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            b"the quick brown fox jumps over a lazy dog\n"[(x % 42) as usize]
+        })
+        .collect()
+}
+
+fn cases(quick: bool) -> Vec<Case> {
+    let n = |full: u32, small: u32| (if quick { small } else { full }).to_string();
+    vec![
+        Case {
+            name: "200k small writes",
+            program: "writes.wasm",
+            args: vec!["/work/log".into(), n(200_000, 2_000)],
+            setup: |_| {},
+        },
+        Case {
+            name: "sqlite 100k rows",
+            program: "sqlite_rows.wasm",
+            args: vec!["/work/t.db".into(), n(100_000, 1_000), "1000".into()],
+            setup: |_| {},
+        },
+        Case {
+            name: "gzip 8 MiB",
+            program: "gzip.wasm",
+            args: vec!["/work/in".into(), "/work/in.gz".into()],
+            setup: |dir| {
+                let quick = std::env::var_os("BENCH_QUICK").is_some();
+                let size = if quick { 512 << 10 } else { 8 << 20 };
+                std::fs::write(dir.join("in"), text(size)).unwrap();
+            },
+        },
+    ]
+}
+
+fn argv(case: &Case) -> Vec<String> {
+    std::iter::once(case.program.to_string())
+        .chain(case.args.iter().cloned())
+        .collect()
+}
+
+fn ours(engine: &Engine, module: &Module, case: &Case, dir: &Path) -> i32 {
+    let config = wasi::Config {
+        args: argv(case),
+        env: Vec::new(),
+        stdin: Box::new(std::io::empty()),
+        stdout: Box::new(std::io::sink()),
+        stderr: Box::new(std::io::stderr()),
+        preopens: vec![(dir.to_path_buf(), "/work".into())],
+    };
+    wasi::run_program(engine, module, config).expect("our host: the program trapped")
+}
+
+fn theirs(engine: &Engine, module: &Module, case: &Case, dir: &Path) -> i32 {
+    let mut linker: Linker<WasiP1Ctx> = Linker::new(engine);
+    p1::add_to_linker_sync(&mut linker, |ctx| ctx).unwrap();
+    let ctx = WasiCtxBuilder::new()
+        .args(&argv(case))
+        .inherit_stderr()
+        .preopened_dir(dir, "/work", FsPerms::ReadWrite)
+        .unwrap()
+        .build_p1();
+    let mut store = Store::new(engine, ctx);
+    let instance = linker.instantiate(&mut store, module).unwrap();
+    let start = instance.get_typed_func::<(), ()>(&mut store, "_start").unwrap();
+    match start.call(&mut store, ()) {
+        Ok(()) => 0,
+        Err(e) => e.downcast_ref::<I32Exit>().expect("wasmtime-wasi: the program trapped").0,
+    }
+}
+
+/// Runs `host` once on a fresh scratch folder; returns the time taken.
+fn time(
+    host: fn(&Engine, &Module, &Case, &Path) -> i32,
+    engine: &Engine,
+    module: &Module,
+    case: &Case,
+) -> Duration {
+    let dir = std::env::temp_dir().join(format!("vs-wasmtime-wasi-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    (case.setup)(&dir);
+    let start = Instant::now();
+    let code = host(engine, module, case, &dir);
+    let took = start.elapsed();
+    assert_eq!(code, 0, "{} exited with {code}", case.name);
+    std::fs::remove_dir_all(&dir).unwrap();
+    took
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    let quick = std::env::var_os("BENCH_QUICK").is_some();
+    let rounds: usize = std::env::args()
+        .nth(1)
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(if quick { 1 } else { 5 });
+    let engine = wasi::engine().unwrap();
+    println!("{rounds} rounds, median wall time per run (instantiate + run), fresh folder each");
+    println!("| workload | guest-memory host | wasmtime-wasi p1 | ratio |");
+    println!("|---|---|---|---|");
+    for case in cases(quick) {
+        let module = Module::from_file(&engine, guests().join(case.program)).unwrap();
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for round in 0..rounds {
+            // Alternate which goes first.
+            if round % 2 == 0 {
+                a.push(time(ours, &engine, &module, &case));
+                b.push(time(theirs, &engine, &module, &case));
+            } else {
+                b.push(time(theirs, &engine, &module, &case));
+                a.push(time(ours, &engine, &module, &case));
+            }
+        }
+        let (a, b) = (median(a), median(b));
+        println!(
+            "| {} | {:.1} ms | {:.1} ms | {:.2}x |",
+            case.name,
+            a.as_secs_f64() * 1e3,
+            b.as_secs_f64() * 1e3,
+            a.as_secs_f64() / b.as_secs_f64()
+        );
+    }
+}

@@ -94,12 +94,31 @@ pub fn table(config: Config) -> wasmtime::Result<table::Table> {
     Ok(t)
 }
 
-/// Instantiates `module` with the WASI host and runs its `_start`.
+/// Instantiates `module` with the WASI host and runs its `_start`, keeping
+/// copies of the guest's memory before and after (for tests).
 ///
 /// # Errors
 ///
 /// Linking or instantiation failures, and traps (anything but `proc_exit`).
-pub fn run(engine: &Engine, module: &Module, mut config: Config) -> wasmtime::Result<Outcome> {
+pub fn run(engine: &Engine, module: &Module, config: Config) -> wasmtime::Result<Outcome> {
+    execute(engine, module, config, true)
+}
+
+/// [`run`] without the memory copies; returns the exit code.
+///
+/// # Errors
+///
+/// As for [`run`].
+pub fn run_program(engine: &Engine, module: &Module, config: Config) -> wasmtime::Result<i32> {
+    Ok(execute(engine, module, config, false)?.exit_code)
+}
+
+fn execute(
+    engine: &Engine,
+    module: &Module,
+    mut config: Config,
+    snapshots: bool,
+) -> wasmtime::Result<Outcome> {
     let mut linker = Linker::new(engine);
     link::add_wasi(&mut linker)?;
     link::stub_unknown_imports(&mut linker, module)?;
@@ -110,7 +129,14 @@ pub fn run(engine: &Engine, module: &Module, mut config: Config) -> wasmtime::Re
     let ctx = Ctx::new(args, env, table(config)?);
     let mut store = Store::new(engine, ctx);
     let instance = linker.instantiate(&mut store, module)?;
-    let memory_before = snapshot(&instance, &mut store);
+    let take = |store: &mut Store<Ctx>| {
+        if snapshots {
+            snapshot(&instance, store)
+        } else {
+            Vec::new()
+        }
+    };
+    let memory_before = take(&mut store);
     let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
     let result = start.call(&mut store, ());
     store.data_mut().flush();
@@ -121,7 +147,7 @@ pub fn run(engine: &Engine, module: &Module, mut config: Config) -> wasmtime::Re
             None => return Err(e),
         },
     };
-    let memory_after = snapshot(&instance, &mut store);
+    let memory_after = take(&mut store);
     Ok(Outcome {
         exit_code,
         memory_before,
