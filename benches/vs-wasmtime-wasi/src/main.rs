@@ -34,7 +34,7 @@ fn guests() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/guests/c")
 }
 
-/// 8 MiB (or 512 KiB when quick) of text that compresses about 3:1.
+/// `bytes` of pseudo-random text from a small alphabet.
 fn text(bytes: usize) -> Vec<u8> {
     let mut x = 0x2545_f491_4f6c_dd1du64;
     (0..bytes)
@@ -51,19 +51,19 @@ fn cases(quick: bool) -> Vec<Case> {
     let n = |full: u32, small: u32| (if quick { small } else { full }).to_string();
     vec![
         Case {
-            name: "200k small writes",
+            name: "small appending writes (200k; 2k quick)",
             program: "writes.wasm",
             args: vec!["/work/log".into(), n(200_000, 2_000)],
             setup: |_| {},
         },
         Case {
-            name: "sqlite 100k rows",
+            name: "sqlite rows, 1000 a transaction (100k; 1k quick)",
             program: "sqlite_rows.wasm",
             args: vec!["/work/t.db".into(), n(100_000, 1_000), "1000".into()],
             setup: |_| {},
         },
         Case {
-            name: "gzip 8 MiB",
+            name: "gzip a text file (8 MiB; 512 KiB quick)",
             program: "gzip.wasm",
             args: vec!["/work/in".into(), "/work/in.gz".into()],
             setup: |dir| {
@@ -104,10 +104,16 @@ fn theirs(engine: &Engine, module: &Module, case: &Case, dir: &Path) -> i32 {
         .build_p1();
     let mut store = Store::new(engine, ctx);
     let instance = linker.instantiate(&mut store, module).unwrap();
-    let start = instance.get_typed_func::<(), ()>(&mut store, "_start").unwrap();
+    let start = instance
+        .get_typed_func::<(), ()>(&mut store, "_start")
+        .unwrap();
     match start.call(&mut store, ()) {
         Ok(()) => 0,
-        Err(e) => e.downcast_ref::<I32Exit>().expect("wasmtime-wasi: the program trapped").0,
+        Err(e) => {
+            e.downcast_ref::<I32Exit>()
+                .expect("wasmtime-wasi: the program trapped")
+                .0
+        }
     }
 }
 
