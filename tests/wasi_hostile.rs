@@ -58,6 +58,7 @@ fn guest(body: &str, segments: &[String], shared: bool) -> String {
   (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_seek" (func $fd_seek (param i32 i64 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_close" (func $fd_close (param i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_renumber" (func $fd_renumber (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll_oneoff (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "random_get" (func $random_get (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "clock_time_get" (func $clock_time_get (param i32 i64 i32) (result i32)))
@@ -190,6 +191,27 @@ fn fd_write_gathers_every_iovec() {
     assert_eq!(r.stdout, "hello, hostile world");
     r.changed_only(&[0x100..0x104]);
     assert_eq!(r.word(0x100), 20);
+}
+
+#[test]
+fn renumbering_a_descriptor_onto_itself_keeps_it_open() {
+    let segs = [data(0x10, b"still here"), words(0x200, &[0x10, 10])];
+    let body = format!(
+        "(drop {}) {}",
+        call("fd_renumber", &[1, 1]),
+        call("fd_write", &[1, 0x200, 1, 0x100])
+    );
+    let r = run(&body, &segs);
+    assert_eq!((r.errno, r.stdout.as_str()), (0, "still here"));
+    // Onto another open descriptor: stdout now goes where stderr went, and
+    // the old number is closed.
+    let body = format!(
+        "(drop {}) {}",
+        call("fd_renumber", &[2, 1]),
+        call("fd_write", &[2, 0x200, 1, 0x100])
+    );
+    let r = run(&body, &segs);
+    assert_eq!((r.errno, r.stdout.as_str()), (EBADF, ""));
 }
 
 #[test]

@@ -201,9 +201,11 @@ impl Table {
         Ok(fd)
     }
 
-    /// Closes `fd`.
+    /// Closes `fd` (a stream is flushed first).
     pub fn remove(&mut self, fd: u32) -> Result<(), Errno> {
-        self.slot(fd)?;
+        if let Desc::Writer(w) = &mut self.slot_mut(fd)?.desc {
+            let _ = w.flush();
+        }
         self.slots[fd as usize] = None;
         Ok(())
     }
@@ -211,8 +213,11 @@ impl Table {
     /// `fd_renumber`: moves `from` onto `to`, closing what `to` was. Both
     /// must be open.
     pub fn renumber(&mut self, from: u32, to: u32) -> Result<(), Errno> {
-        self.slot(to)?;
         self.slot(from)?;
+        if from == to {
+            return Ok(());
+        }
+        self.remove(to)?;
         let slot = self.slots[from as usize].take();
         self.slots[to as usize] = slot;
         Ok(())
