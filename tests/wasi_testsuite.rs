@@ -103,7 +103,8 @@ fn cases(suite: &Path) -> Vec<Case> {
     wasms.into_iter().map(load).collect()
 }
 
-/// How long one program may take (the slowest takes about a second here).
+/// How long one program may take: generous, as all 72 together take about
+/// a minute in a debug build here.
 const TIME_LIMIT: Duration = Duration::from_secs(120);
 
 /// Copies the folder `from` to `to`, writable whatever the source's modes.
