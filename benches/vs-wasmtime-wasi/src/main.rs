@@ -117,13 +117,17 @@ fn theirs(engine: &Engine, module: &Module, case: &Case, dir: &Path) -> i32 {
     }
 }
 
-/// Runs `host` once on a fresh scratch folder; returns the time taken.
+/// The files a run left, with their sizes, sorted.
+type Files = Vec<(String, u64)>;
+
+/// Runs `host` once on a fresh scratch folder; returns the time taken and
+/// the files left behind.
 fn time(
     host: fn(&Engine, &Module, &Case, &Path) -> i32,
     engine: &Engine,
     module: &Module,
     case: &Case,
-) -> Duration {
+) -> (Duration, Files) {
     let dir = std::env::temp_dir().join(format!("vs-wasmtime-wasi-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -132,8 +136,17 @@ fn time(
     let code = host(engine, module, case, &dir);
     let took = start.elapsed();
     assert_eq!(code, 0, "{} exited with {code}", case.name);
+    let mut files: Files = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let len = e.metadata().unwrap().len();
+            (e.file_name().to_string_lossy().into_owned(), len)
+        })
+        .collect();
+    files.sort();
     std::fs::remove_dir_all(&dir).unwrap();
-    took
+    (took, files)
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -156,13 +169,21 @@ fn main() {
         let (mut a, mut b) = (Vec::new(), Vec::new());
         for round in 0..rounds {
             // Alternate which goes first.
-            if round % 2 == 0 {
-                a.push(time(ours, &engine, &module, &case));
-                b.push(time(theirs, &engine, &module, &case));
+            let (ran_ours, ran_theirs) = if round % 2 == 0 {
+                let x = time(ours, &engine, &module, &case);
+                (x, time(theirs, &engine, &module, &case))
             } else {
-                b.push(time(theirs, &engine, &module, &case));
-                a.push(time(ours, &engine, &module, &case));
-            }
+                let y = time(theirs, &engine, &module, &case);
+                (time(ours, &engine, &module, &case), y)
+            };
+            // The same work was done: the same files, of the same sizes.
+            assert_eq!(
+                ran_ours.1, ran_theirs.1,
+                "{}: the hosts left different files",
+                case.name
+            );
+            a.push(ran_ours.0);
+            b.push(ran_theirs.0);
         }
         let (a, b) = (median(a), median(b));
         println!(
