@@ -74,6 +74,12 @@ int main(int argc, char **argv) {
   check(f && fgets(line, sizeof line, f) && strcmp(line, "alpha BETA!\n") == 0, "contents after append");
   fclose(f);
 
+  /* Synchronous writes; the flags read back may be passed back. */
+  fd = open("data.tmp", O_WRONLY | O_DSYNC);
+  check(fd >= 0 && (fcntl(fd, F_GETFL) & O_DSYNC), "open with O_DSYNC");
+  check(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == 0, "F_SETFL keeping O_DSYNC");
+  close(fd);
+
   /* Atomic replace by rename, as databases and editors do. */
   check(rename("data.tmp", "data.txt") == 0, "rename data.tmp to data.txt");
   check(access("data.tmp", F_OK) == -1 && errno == ENOENT, "the old name is gone");

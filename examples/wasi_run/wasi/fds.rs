@@ -169,17 +169,19 @@ pub fn fd_fdstat_get(ctx: &mut Ctx, mem: &dyn GuestMemory, fd: u32, buf: u32) ->
 }
 
 /// `fd_fdstat_set_flags(fd, flags)`: `APPEND` and `NONBLOCK` on files (a
-/// regular file never blocks); the synchronous-I/O flags cannot be changed.
+/// regular file never blocks); the synchronous-I/O flags cannot be changed
+/// (`EINVAL`), but may be passed back as they are.
 pub fn fd_fdstat_set_flags(ctx: &mut Ctx, fd: u32, flags: u32) -> WasiResult {
     let flags = u16::try_from(flags).map_err(|_| Errno::Inval)?;
     let flags = Fdflags::from_bits(flags).ok_or(Errno::Inval)?;
     match ctx.table.get(fd, Rights::FD_FDSTAT_SET_FLAGS)? {
         Desc::File(f) => {
-            if flags.intersects(Fdflags::DSYNC | Fdflags::RSYNC | Fdflags::SYNC) {
+            let sync = Fdflags::DSYNC | Fdflags::RSYNC | Fdflags::SYNC;
+            if flags & sync != f.flags & sync {
                 return Err(Errno::Inval);
             }
             f.append = flags.contains(Fdflags::APPEND);
-            f.flags = flags & Fdflags::NONBLOCK;
+            f.flags = flags - Fdflags::APPEND;
             Ok(())
         }
         Desc::Dir(_) => Err(Errno::Badf),
