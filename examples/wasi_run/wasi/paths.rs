@@ -141,6 +141,20 @@ pub fn path_open(
     Ok(())
 }
 
+/// Reads the guest's path and applies `op` to it in directory `fd`, which
+/// must hold the right `need`.
+fn in_dir(
+    ctx: &mut Ctx,
+    mem: &dyn GuestMemory,
+    (fd, p, n): (u32, u32, u32),
+    need: Rights,
+    op: fn(&Dir, String) -> std::io::Result<()>,
+) -> WasiResult {
+    let path = path(mem, p, n)?;
+    op(&ctx.table.dir(fd, need)?.dir, path)?;
+    Ok(())
+}
+
 /// `path_create_directory(fd, path, path_len)`.
 pub fn path_create_directory(
     ctx: &mut Ctx,
@@ -149,12 +163,13 @@ pub fn path_create_directory(
     p: u32,
     n: u32,
 ) -> WasiResult {
-    let path = path(mem, p, n)?;
-    ctx.table
-        .dir(fd, Rights::PATH_CREATE_DIRECTORY)?
-        .dir
-        .create_dir(path)?;
-    Ok(())
+    in_dir(
+        ctx,
+        mem,
+        (fd, p, n),
+        Rights::PATH_CREATE_DIRECTORY,
+        |d, p| d.create_dir(p),
+    )
 }
 
 /// `path_remove_directory(fd, path, path_len)`.
@@ -165,12 +180,13 @@ pub fn path_remove_directory(
     p: u32,
     n: u32,
 ) -> WasiResult {
-    let path = path(mem, p, n)?;
-    ctx.table
-        .dir(fd, Rights::PATH_REMOVE_DIRECTORY)?
-        .dir
-        .remove_dir(path)?;
-    Ok(())
+    in_dir(
+        ctx,
+        mem,
+        (fd, p, n),
+        Rights::PATH_REMOVE_DIRECTORY,
+        |d, p| d.remove_dir(p),
+    )
 }
 
 /// `path_unlink_file(fd, path, path_len)`: files and symlinks, never
@@ -182,12 +198,9 @@ pub fn path_unlink_file(
     p: u32,
     n: u32,
 ) -> WasiResult {
-    let path = path(mem, p, n)?;
-    ctx.table
-        .dir(fd, Rights::PATH_UNLINK_FILE)?
-        .dir
-        .remove_file_or_symlink(path)?;
-    Ok(())
+    in_dir(ctx, mem, (fd, p, n), Rights::PATH_UNLINK_FILE, |d, p| {
+        d.remove_file_or_symlink(p)
+    })
 }
 
 /// `path_rename(fd, old_path, old_len, new_fd, new_path, new_len)`.

@@ -143,14 +143,14 @@ impl Table {
     /// The open file `fd` with the rights `need`: `EBADF` for anything
     /// else, directories included.
     pub fn file(&mut self, fd: u32, need: Rights) -> Result<&mut OpenFile, Errno> {
-        match self.get(fd, Rights::empty())? {
-            Desc::File(_) => {}
-            _ => return Err(Errno::Badf),
+        let slot = self.slot_mut(fd)?;
+        let Desc::File(f) = &mut slot.desc else {
+            return Err(Errno::Badf);
+        };
+        if !slot.base.contains(need) {
+            return Err(Errno::Notcapable);
         }
-        match self.get(fd, need)? {
-            Desc::File(f) => Ok(f),
-            _ => Err(Errno::Badf),
-        }
+        Ok(f)
     }
 
     /// The open directory `fd` with the rights `need`: `ENOTDIR` for any
