@@ -8,6 +8,48 @@ use crate::Region;
 /// Every guest-controlled value that the crate cannot accept becomes one of
 /// these, never a panic. Messages say what was wrong and, where the variant
 /// carries one, the guest region involved.
+///
+/// Two variants only add context: [`InFunc`](Self::InFunc) (where in a host
+/// function) and [`InDataField`](Self::InDataField) (which field of a guest
+/// record, nested as deep as the records are). Their messages name the
+/// context only; the error inside is their
+/// [`source`](core::error::Error::source), so a reporter that walks the chain
+/// (anyhow's `{:#}`, wasmtime's traps) prints each message once. Every other
+/// variant is a root cause and has no source. To map an error to an errno,
+/// match on [`root_cause`](Self::root_cause):
+///
+/// ```
+/// use guest_memory::{GuestError, GuestMemory, OwnedMemory};
+///
+/// fn errno(e: &GuestError) -> u16 {
+///     match e.root_cause() {
+///         GuestError::InvalidEnumValue(_) | GuestError::InvalidFlagValue(_) => 28, // EINVAL
+///         GuestError::InvalidUtf8(_) => 25,                                       // EILSEQ
+///         _ => 21,                                                                // EFAULT
+///     }
+/// }
+///
+/// let e = GuestError::InvalidEnumValue("Whence")
+///     .in_data_field("Event", "type_")
+///     .in_func("wasi", "poll_oneoff", "subscriptions");
+/// assert_eq!(errno(&e), 28);
+/// assert_eq!(e.to_string(), "in function wasi::poll_oneoff at subscriptions");
+///
+/// // Each message of the chain, once:
+/// let mut chain = vec![e.to_string()];
+/// let mut cause = core::error::Error::source(&e);
+/// while let Some(c) = cause {
+///     chain.push(c.to_string());
+///     cause = c.source();
+/// }
+/// assert_eq!(
+///     chain,
+///     ["in function wasi::poll_oneoff at subscriptions", "in data field Event.type_",
+///      "invalid enum value for Whence"]
+/// );
+/// # let mem = OwnedMemory::new(4);
+/// # assert_eq!(errno(&mem.ptr::<u32>(4).read().unwrap_err()), 21);
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum GuestError {
@@ -40,7 +82,7 @@ pub enum GuestError {
     #[error("slice lengths differ")]
     SliceLengthsDiffer,
     /// An error raised inside a host function, with where it happened.
-    #[error("in function {modulename}::{funcname} at {location}: {err}")]
+    #[error("in function {modulename}::{funcname} at {location}")]
     InFunc {
         /// The module the host function belongs to.
         modulename: &'static str,
@@ -53,7 +95,7 @@ pub enum GuestError {
         err: Box<GuestError>,
     },
     /// An error in one field of a guest record.
-    #[error("in data field {typename}.{field}: {err}")]
+    #[error("in data field {typename}.{field}")]
     InDataField {
         /// The record type's name.
         typename: String,
@@ -65,11 +107,26 @@ pub enum GuestError {
     },
     /// Bytes that had to be a string were not valid UTF-8.
     #[error("invalid UTF-8 in guest string: {0}")]
-    InvalidUtf8(#[from] core::str::Utf8Error),
+    InvalidUtf8(core::str::Utf8Error),
     /// A guest integer did not fit the host integer type it was converted to
     /// (produced by `?` on `TryFrom` conversions in host code).
     #[error("integer conversion failed: {0}")]
-    TryFromIntError(#[from] core::num::TryFromIntError),
+    TryFromIntError(core::num::TryFromIntError),
+}
+
+// Written out rather than `#[from]`, which would also make the wrapped error
+// the `source` and so print its message twice in a chain: these are root
+// causes, and their messages already include the wrapped error's.
+impl From<core::str::Utf8Error> for GuestError {
+    fn from(e: core::str::Utf8Error) -> Self {
+        GuestError::InvalidUtf8(e)
+    }
+}
+
+impl From<core::num::TryFromIntError> for GuestError {
+    fn from(e: core::num::TryFromIntError) -> Self {
+        GuestError::TryFromIntError(e)
+    }
 }
 
 /// `Some(v)` as `Ok(v)`, `None` as [`GuestError::PtrOverflow`]: a `match`,
@@ -92,10 +149,9 @@ impl GuestError {
     ///
     /// let mem = OwnedMemory::new(8);
     /// let err = mem.ptr::<u32>(8).read().map_err(|e| e.in_func("wasi", "fd_write", "nwritten"));
-    /// assert_eq!(
-    ///     err.unwrap_err().to_string(),
-    ///     "in function wasi::fd_write at nwritten: pointer out of bounds: offset 0x8, length 4"
-    /// );
+    /// let err = err.unwrap_err();
+    /// assert_eq!(err.to_string(), "in function wasi::fd_write at nwritten");
+    /// assert_eq!(err.root_cause().to_string(), "pointer out of bounds: offset 0x8, length 4");
     /// ```
     pub fn in_func(
         self,
@@ -109,6 +165,18 @@ impl GuestError {
             location,
             err: Box::new(self),
         }
+    }
+
+    /// The error under every [`InFunc`](Self::InFunc) and
+    /// [`InDataField`](Self::InDataField) wrapper: what was actually wrong
+    /// (`self` if it is not a wrapper). Match on this to map an error to an
+    /// errno; see the type's docs.
+    pub fn root_cause(&self) -> &GuestError {
+        let mut e = self;
+        while let GuestError::InFunc { err, .. } | GuestError::InDataField { err, .. } = e {
+            e = err;
+        }
+        e
     }
 
     /// Wraps `self` as the error of one field of a guest record
@@ -145,19 +213,36 @@ mod tests {
     #[test]
     fn context_wraps_and_chains() {
         let e = GuestError::PtrOverflow.in_func("wasi", "fd_write", "iovs");
-        assert!(
-            e.to_string()
-                .starts_with("in function wasi::fd_write at iovs: ")
-        );
-        let source = std::error::Error::source(&e).expect("has a source");
+        assert_eq!(e.to_string(), "in function wasi::fd_write at iovs");
+        let source = core::error::Error::source(&e).expect("has a source");
         assert!(source.to_string().contains("overflows"));
+        assert!(core::error::Error::source(source).is_none());
+        assert!(matches!(e.root_cause(), GuestError::PtrOverflow));
         let e = GuestError::InvalidEnumValue("Whence").in_data_field("Event", "type_");
         assert!(
             matches!(&e, GuestError::InDataField { typename, field: "type_", .. } if typename == "Event")
         );
+        assert_eq!(e.to_string(), "in data field Event.type_");
+        assert!(matches!(
+            e.root_cause(),
+            GuestError::InvalidEnumValue("Whence")
+        ));
+    }
+
+    #[test]
+    fn root_causes_have_no_source_and_keep_their_details() {
+        let bad = std::hint::black_box([0xffu8]);
+        let utf8 = core::str::from_utf8(&bad).unwrap_err();
+        let e = GuestError::from(utf8);
+        assert!(core::error::Error::source(&e).is_none());
         assert_eq!(
             e.to_string(),
-            "in data field Event.type_: invalid enum value for Whence"
+            format!("invalid UTF-8 in guest string: {utf8}")
         );
+        let int = u8::try_from(300u32).unwrap_err();
+        let e = GuestError::from(int);
+        assert!(core::error::Error::source(&e).is_none());
+        assert!(e.to_string().starts_with("integer conversion failed: "));
+        assert!(matches!(e.root_cause(), GuestError::TryFromIntError(_)));
     }
 }

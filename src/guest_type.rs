@@ -14,7 +14,7 @@ use crate::{GuestError, GuestMemory, GuestPtr, OwnedMemory, Region};
 /// takes `guest_size()` bytes at an offset that is a multiple of
 /// `guest_align()`.
 ///
-/// Implemented for `u8`–`u64`, `i8`–`i64`, `f32`, `f64`, guest pointers
+/// Implemented for `u8`–`u64`, `i8`–`i64`, `f32`, `f64`, `bool`, guest pointers
 /// (`GuestPtr<T>` is one `u32`; `GuestPtr<[T]>` and `GuestPtr<str>` are an
 /// offset and a length, two `u32`s) and arrays `[T; N]`; the
 /// [`guest_struct!`](crate::guest_struct) family of macros implements it for
@@ -24,6 +24,13 @@ pub trait GuestType<'a>: Sized {
     fn guest_size() -> u32;
 
     /// Alignment in guest memory, in bytes.
+    ///
+    /// A `usize` where [`guest_size`](Self::guest_size) is a `u32`, as the
+    /// contract this crate follows (wiggle's) names them: a size is guest
+    /// address arithmetic, done in `u32` with overflow checks, while an
+    /// alignment is compared with host alignments (`align_of`) and never
+    /// added to an offset. [`GuestLayout::GUEST_ALIGN`] gives it as a `u32`
+    /// for layout arithmetic in `const` contexts.
     fn guest_align() -> usize;
 
     /// Reads a value.
@@ -371,6 +378,39 @@ macro_rules! primitives {
 
 primitives!(u8 1, i8 1, u16 2, i16 2, u32 4, i32 4, u64 8, i64 8, f32 4, f64 8);
 
+/// One byte, as witx's and the wasm C ABI's `bool`: reads any nonzero byte
+/// as `true` (as C compilers for wasm, wiggle and the component model's
+/// lifting do), writes `0` or `1`. Not [`GuestTypeTransparent`]: a byte other
+/// than 0 or 1 is not a valid Rust `bool`, so there are no zero-copy views of
+/// `[bool]`; [`GuestPtr::to_vec`] copies.
+impl GuestLayout for bool {
+    const GUEST_SIZE: u32 = 1;
+    const GUEST_ALIGN: u32 = 1;
+}
+
+impl<'a> GuestType<'a> for bool {
+    #[inline]
+    fn guest_size() -> u32 {
+        1
+    }
+    #[inline]
+    fn guest_align() -> usize {
+        1
+    }
+    #[inline]
+    fn read(ptr: &GuestPtr<'a, Self>) -> Result<Self, GuestError> {
+        read_le::<1>(ptr.mem(), ptr.offset(), 1).map(|[b]| b != 0)
+    }
+    #[inline]
+    fn write(ptr: &GuestPtr<'_, Self>, val: Self) -> Result<(), GuestError> {
+        write_le::<1>(ptr.mem(), ptr.offset(), 1, [u8::from(val)])
+    }
+    #[inline]
+    fn decode(_: &GuestPtr<'a, Self>, bytes: &[u8]) -> Result<Self, GuestError> {
+        le_bytes::<1>(bytes).map(|[b]| b != 0)
+    }
+}
+
 // SAFETY: one byte, no padding, every bit pattern valid, no byte order.
 unsafe impl GuestTypeTransparent<'_> for u8 {}
 // SAFETY: as for `u8`.
@@ -610,11 +650,33 @@ mod tests {
         agree::<i64>();
         agree::<f32>();
         agree::<f64>();
+        agree::<bool>();
         agree::<GuestPtr<'_, u64>>();
         agree::<GuestPtr<'_, [u8]>>();
         agree::<GuestPtr<'_, str>>();
         agree::<[u16; 3]>();
         agree::<[[u64; 2]; 3]>();
         agree::<[u64; 0x2000_0000]>();
+    }
+
+    #[test]
+    fn bools_read_nonzero_as_true_and_write_0_or_1() {
+        let mem = OwnedMemory::new(4);
+        mem.ptr::<[u8]>((0, 4))
+            .copy_from_slice(&[0, 1, 2, 0xff])
+            .unwrap();
+        let read: Vec<bool> = (0..4).map(|i| mem.ptr::<bool>(i).read().unwrap()).collect();
+        assert_eq!(read, [false, true, true, true]);
+        assert_eq!(mem.ptr::<[bool]>((0, 4)).to_vec().unwrap(), read);
+        mem.ptr::<bool>(3).write(true).unwrap();
+        mem.ptr::<[bool]>((1, 2))
+            .copy_from_slice(&[false, true])
+            .unwrap();
+        assert_eq!(mem.ptr::<[u8]>((0, 4)).to_vec().unwrap(), [0, 0, 1, 1]);
+        assert!(matches!(
+            mem.ptr::<bool>(4).read(),
+            Err(GuestError::PtrOutOfBounds(_))
+        ));
+        assert_eq!(<[bool; 3]>::guest_size(), 3);
     }
 }

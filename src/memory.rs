@@ -133,6 +133,32 @@ pub unsafe trait GuestMemory: Send + Sync {
     ///
     /// `offset` is a `u32` for a sized `T` and an `(offset, length)` pair for
     /// `[T]` and `str`.
+    ///
+    /// On a `&dyn GuestMemory`, which is what host code passes around, write
+    /// [`GuestPtr::new`] instead: Rust lets a trait object call a generic
+    /// method only if the method requires `Self: Sized`, which makes it
+    /// uncallable on the object itself (and an inherent `ptr` on
+    /// `dyn GuestMemory` would make every such call ambiguous with this one).
+    ///
+    /// ```
+    /// use guest_memory::{GuestError, GuestMemory, GuestPtr, OwnedMemory};
+    ///
+    /// fn host_fn(mem: &dyn GuestMemory, out: u32) -> Result<(), GuestError> {
+    ///     GuestPtr::<u32>::new(mem, out).write(42)
+    /// }
+    ///
+    /// let mem = OwnedMemory::new(8);
+    /// host_fn(&mem, 4)?;
+    /// assert_eq!(mem.ptr::<u32>(4).read()?, 42);
+    /// # Ok::<(), GuestError>(())
+    /// ```
+    ///
+    /// ```compile_fail,E0277
+    /// use guest_memory::{GuestMemory, GuestPtr};
+    /// fn host_fn(mem: &dyn GuestMemory) -> GuestPtr<'_, u32> {
+    ///     mem.ptr::<u32>(4) // needs `Self: Sized`: use `GuestPtr::new(mem, 4)`
+    /// }
+    /// ```
     #[inline]
     fn ptr<'a, T>(&'a self, offset: T::Pointer) -> GuestPtr<'a, T>
     where

@@ -2,6 +2,7 @@
 
 use core::cell::UnsafeCell;
 use core::fmt;
+use core::hash::{Hash, Hasher};
 use core::marker::PhantomData;
 use core::ops::Range;
 
@@ -23,14 +24,20 @@ pub trait Pointee: private::Sealed {
     /// How the guest names one: a `u32` offset for a sized `T`, an
     /// `(offset, length)` pair of `u32`s for `[T]` (length in elements) and
     /// `str` (length in bytes).
-    type Pointer: Copy + PartialEq + Eq + Send + Sync + fmt::Debug;
+    type Pointer: Copy + PartialEq + Eq + Hash + Send + Sync + fmt::Debug;
 
     #[doc(hidden)]
     fn debug(pointer: Self::Pointer, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+
+    #[doc(hidden)]
+    fn start(pointer: Self::Pointer) -> u32;
 }
 
 impl<T> Pointee for T {
     type Pointer = u32;
+    fn start(pointer: u32) -> u32 {
+        pointer
+    }
     fn debug(pointer: u32, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "*guest {pointer:#x}")
     }
@@ -38,6 +45,9 @@ impl<T> Pointee for T {
 
 impl<T> Pointee for [T] {
     type Pointer = (u32, u32);
+    fn start((offset, _): (u32, u32)) -> u32 {
+        offset
+    }
     fn debug((offset, len): (u32, u32), f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "*guest {offset:#x}/{len}")
     }
@@ -45,6 +55,9 @@ impl<T> Pointee for [T] {
 
 impl Pointee for str {
     type Pointer = (u32, u32);
+    fn start((offset, _): (u32, u32)) -> u32 {
+        offset
+    }
     fn debug((offset, len): (u32, u32), f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "*guest {offset:#x}/{len}")
     }
@@ -57,6 +70,10 @@ impl Pointee for str {
 /// guest offset, so the answer never depends on where the host placed the
 /// memory) and outstanding borrows, and reports a [`GuestError`] instead of
 /// panicking. It is `Copy`, and `Send + Sync` since guest memories are.
+///
+/// Two pointers are equal (and hash alike) when they point into the same
+/// memory (the same object, compared by address) at the same offset and,
+/// for `[T]` and `str`, with the same length.
 ///
 /// # Examples
 ///
@@ -114,6 +131,25 @@ impl<'a, T: ?Sized + Pointee> GuestPtr<'a, T> {
     #[inline]
     pub fn is_shared_memory(&self) -> bool {
         self.mem.is_shared_memory()
+    }
+
+    /// Whether the (first) offset is 0, the guest's null pointer.
+    ///
+    /// Offset 0 is an ordinary address in guest memory, so the crate reads
+    /// and writes it like any other; this is for host functions whose ABI
+    /// gives null a meaning (an optional out-pointer, say).
+    ///
+    /// ```
+    /// use guest_memory::{GuestMemory, OwnedMemory};
+    ///
+    /// let mem = OwnedMemory::new(8);
+    /// assert!(mem.ptr::<u32>(0).is_null());
+    /// assert!(mem.ptr::<str>((0, 3)).is_null());
+    /// assert!(!mem.ptr::<[u8]>((4, 0)).is_null());
+    /// ```
+    #[inline]
+    pub fn is_null(&self) -> bool {
+        T::start(self.pointer) == 0
     }
 }
 
@@ -198,15 +234,43 @@ impl<'a, T> GuestPtr<'a, [T]> {
 
     /// Pointers to each element, in order.
     ///
-    /// Each item is checked arithmetic only: an element whose offset passes
-    /// `u32::MAX` is [`GuestError::PtrOverflow`]; bounds are checked when the
-    /// element is used.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = Result<GuestPtr<'a, T>, GuestError>>
+    /// The whole array is checked first, as [`region`](Self::region) checks
+    /// it (arithmetic, guest alignment, bounds): if that fails, the iterator
+    /// yields that one error and ends, so a guest-chosen count never makes a
+    /// host loop run before the error shows. Otherwise it yields
+    /// `len()` pointers, each `Ok`; borrows are checked when an element is
+    /// used.
+    ///
+    /// ```
+    /// use guest_memory::{GuestError, GuestMemory, OwnedMemory};
+    ///
+    /// let mem = OwnedMemory::new(64);
+    /// let offsets: Vec<u32> = mem.ptr::<[u32]>((8, 3)).iter().map(|p| p.map(|p| p.offset()))
+    ///     .collect::<Result<_, _>>()?;
+    /// assert_eq!(offsets, [8, 12, 16]);
+    ///
+    /// let huge = mem.ptr::<[u32]>((8, 1 << 28)); // 1 GiB, in a 64-byte memory
+    /// let mut it = huge.iter();
+    /// assert_eq!(it.len(), 1);
+    /// assert!(matches!(it.next(), Some(Err(GuestError::PtrOutOfBounds(_)))));
+    /// assert!(it.next().is_none());
+    /// # Ok::<(), GuestError>(())
+    /// ```
+    pub fn iter(
+        &self,
+    ) -> impl ExactSizeIterator<Item = Result<GuestPtr<'a, T>, GuestError>> + core::iter::FusedIterator
     where
         T: GuestType<'a>,
     {
-        let base = self.as_ptr();
-        (0..self.len()).map(move |i| base.add(i))
+        let (error, count) = match self.region() {
+            Ok(_) => (None, self.len()),
+            Err(e) => (Some(e), 0),
+        };
+        Elements {
+            error,
+            next: self.as_ptr(),
+            left: count,
+        }
     }
 
     /// A pointer to element `index`, or `None` if `index >= len()` or the
@@ -395,6 +459,63 @@ pub(crate) fn check_align(r: Region, align: usize) -> Result<(), GuestError> {
     }
 }
 
+/// The iterator [`GuestPtr::iter`] returns: the array's one error, or a
+/// pointer to each element of an array already checked.
+struct Elements<'a, T> {
+    error: Option<GuestError>,
+    next: GuestPtr<'a, T>,
+    left: u32,
+}
+
+impl<'a, T: GuestType<'a>> Iterator for Elements<'a, T> {
+    type Item = Result<GuestPtr<'a, T>, GuestError>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(e) = self.error.take() {
+            return Some(Err(e));
+        }
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let here = self.next;
+        // The array's region was checked, so every element's offset fits in
+        // `u32`; only the one past the last element may not, and it is
+        // never yielded.
+        self.next = GuestPtr::new(here.mem, here.pointer.wrapping_add(T::guest_size()));
+        Some(Ok(here))
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = usize::from(self.error.is_some()) + self.left as usize;
+        (n, Some(n))
+    }
+}
+
+impl<'a, T: GuestType<'a>> ExactSizeIterator for Elements<'a, T> {}
+
+impl<'a, T: GuestType<'a>> core::iter::FusedIterator for Elements<'a, T> {}
+
+impl<T: ?Sized + Pointee> PartialEq for GuestPtr<'_, T> {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        core::ptr::addr_eq(self.mem, other.mem) && self.pointer == other.pointer
+    }
+}
+
+impl<T: ?Sized + Pointee> Eq for GuestPtr<'_, T> {}
+
+impl<T: ?Sized + Pointee> Hash for GuestPtr<'_, T> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (self.mem as *const dyn GuestMemory)
+            .cast::<()>()
+            .hash(state);
+        self.pointer.hash(state);
+    }
+}
+
 impl<T: ?Sized + Pointee> Clone for GuestPtr<'_, T> {
     #[inline]
     fn clone(&self) -> Self {
@@ -453,7 +574,62 @@ mod tests {
         );
         let t = mem.ptr::<[u32]>((8, 10));
         assert_eq!(t.get_range(2..5).map(|p| p.offset()), Some((16, 3)));
-        assert_eq!(t.iter().len(), 10);
+        // Out of bounds of this empty memory: one error, up front.
+        assert_eq!(t.iter().len(), 1);
+        assert!(matches!(
+            t.iter().collect::<Vec<_>>()[..],
+            [Err(GuestError::PtrOutOfBounds(_))]
+        ));
+    }
+
+    #[test]
+    fn iter_checks_the_whole_array_first() {
+        let mem = OwnedMemory::new(64);
+        let ok = mem.ptr::<[u64]>((16, 6));
+        let mut it = ok.iter();
+        assert_eq!(it.len(), 6);
+        let first = it.next().unwrap().unwrap();
+        assert_eq!(first.offset(), 16);
+        assert_eq!(it.len(), 5);
+        let rest: Vec<u32> = it.map(|p| p.unwrap().offset()).collect();
+        assert_eq!(rest, [24, 32, 40, 48, 56]);
+        // Each failure of `region`, and nothing after it.
+        for (bad, want) in [
+            (mem.ptr::<[u64]>((16, 7)), "out of bounds"),
+            (mem.ptr::<[u64]>((4, 1)), "not aligned"),
+            (mem.ptr::<[u64]>((8, u32::MAX)), "overflows"),
+        ] {
+            let items: Vec<_> = bad.iter().collect();
+            assert_eq!(items.len(), 1, "{bad:?}");
+            let err = items.into_iter().next().unwrap().unwrap_err();
+            assert!(err.to_string().contains(want), "{err}");
+        }
+        // Zero-size elements: the count is bounded by the memory's length.
+        let zst = mem.ptr::<[[u8; 0]]>((0, u32::MAX));
+        assert_eq!(zst.iter().len(), 1);
+        assert_eq!(mem.ptr::<[[u8; 0]]>((0, 64)).iter().len(), 64);
+        // An array ending exactly at the top of the address space.
+        let empty = OwnedMemory::new(0);
+        let top = empty.ptr::<[u8]>((u32::MAX, 1));
+        assert!(top.iter().next().unwrap().is_err());
+    }
+
+    #[test]
+    fn equality_and_hash_are_memory_and_offset() {
+        use std::collections::HashSet;
+        let a = OwnedMemory::new(8);
+        let b = OwnedMemory::new(8);
+        assert_eq!(a.ptr::<u32>(4), a.ptr::<u32>(4));
+        assert_ne!(a.ptr::<u32>(4), a.ptr::<u32>(0));
+        assert_ne!(a.ptr::<u32>(4), b.ptr::<u32>(4));
+        assert_ne!(a.ptr::<[u8]>((4, 1)), a.ptr::<[u8]>((4, 2)));
+        let set: HashSet<_> = [a.ptr::<str>((1, 2)), a.ptr((1, 2)), b.ptr((1, 2))]
+            .into_iter()
+            .collect();
+        assert_eq!(set.len(), 2);
+        // The same memory, reached through `&dyn`.
+        let dynamic: &dyn GuestMemory = &a;
+        assert_eq!(GuestPtr::<u8>::new(dynamic, 3), a.ptr::<u8>(3));
     }
 
     #[test]

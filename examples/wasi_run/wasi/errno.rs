@@ -12,10 +12,7 @@ impl From<GuestError> for Errno {
     /// Bad pointers of every kind are `EFAULT`, bad enum and flag values
     /// `EINVAL`, bad UTF-8 `EILSEQ`.
     fn from(e: GuestError) -> Errno {
-        match e {
-            GuestError::InFunc { err, .. } | GuestError::InDataField { err, .. } => {
-                Errno::from(*err)
-            }
+        match e.root_cause() {
             GuestError::InvalidEnumValue(_) | GuestError::InvalidFlagValue(_) => Errno::Inval,
             GuestError::SliceLengthsDiffer => Errno::Inval,
             GuestError::InvalidUtf8(_) => Errno::Ilseq,
