@@ -20,7 +20,6 @@
 //! releasing needs no slab, handles never run out, and a handle given to the
 //! wrong tracker is caught instead of releasing somebody else's borrow.
 
-use core::sync::atomic::{AtomicU64, Ordering};
 use maps::Maps;
 
 use crate::lock::Lock;
@@ -29,68 +28,109 @@ use crate::{BorrowHandle, GuestError, Region};
 /// Low bit of a handle's `raw` value: set for mut borrows.
 const MUT_BIT: u64 = 1;
 
-/// Source of blocks of tracker identities. 2^63 trackers would be needed to
-/// reuse one.
-static NEXT_ID_BLOCK: AtomicU64 = AtomicU64::new(1);
+#[cfg(feature = "std")]
+use ids::{fresh_id, this_thread, this_thread_if_known};
+#[cfg(not(feature = "std"))]
+use no_std_ids::{fresh_id, this_thread_if_known};
 
-/// How many identities a thread takes from [`NEXT_ID_BLOCK`] at once, so
-/// that making a tracker (one per host call, for a `SliceMemory`) touches no
-/// shared cache line but once in this many.
-const ID_BLOCK: u64 = 1 << 16;
+/// Tracker and thread identities with `std`: per-thread blocks of tracker
+/// identities, and per-thread identities for trackers bound to a thread.
+#[cfg(feature = "std")]
+mod ids {
+    use core::sync::atomic::{AtomicU64, Ordering};
 
-std::thread_local! {
-    /// This thread's next identity and the end of its block.
-    static IDS: core::cell::Cell<(u64, u64)> = const { core::cell::Cell::new((0, 0)) };
-}
+    /// Source of blocks of tracker identities. 2^63 trackers would be
+    /// needed to reuse one.
+    static NEXT_ID_BLOCK: AtomicU64 = AtomicU64::new(1);
 
-/// A tracker identity no other tracker has had.
-#[inline]
-fn fresh_id() -> u64 {
-    IDS.with(|ids| {
-        let (mut next, mut end) = ids.get();
-        if next == end {
-            next = NEXT_ID_BLOCK.fetch_add(1, Ordering::Relaxed) * ID_BLOCK;
-            end = next + ID_BLOCK;
+    /// How many identities a thread takes from [`NEXT_ID_BLOCK`] at once, so
+    /// that making a tracker (one per host call, for a `SliceMemory`) touches
+    /// no shared cache line but once in this many.
+    const ID_BLOCK: u64 = 1 << 16;
+
+    std::thread_local! {
+        /// This thread's next identity and the end of its block.
+        static IDS: core::cell::Cell<(u64, u64)> = const { core::cell::Cell::new((0, 0)) };
+    }
+
+    /// A tracker identity no other tracker has had.
+    #[inline]
+    pub(super) fn fresh_id() -> u64 {
+        IDS.with(|ids| {
+            let (mut next, mut end) = ids.get();
+            if next == end {
+                next = NEXT_ID_BLOCK.fetch_add(1, Ordering::Relaxed) * ID_BLOCK;
+                end = next + ID_BLOCK;
+            }
+            ids.set((next + 1, end));
+            next
+        })
+    }
+
+    /// Source of thread identities (0 is never one). 2^64 threads would be
+    /// needed to reuse one.
+    static NEXT_THREAD_ID: AtomicU64 = AtomicU64::new(1);
+
+    std::thread_local! {
+        /// This thread's identity, 0 until first asked for.
+        static THREAD_ID: core::cell::Cell<u64> = const { core::cell::Cell::new(0) };
+    }
+
+    /// The calling thread's identity if it has one yet, else 0. A thread
+    /// gets one when it first binds a tracker, so a thread still at 0 owns
+    /// none: the ownership tests need not give it one.
+    #[inline(always)]
+    pub(super) fn this_thread_if_known() -> u64 {
+        THREAD_ID.with(core::cell::Cell::get)
+    }
+
+    /// The identity of the calling thread, unique among all threads the
+    /// process ever runs (so, unlike an address, never reused).
+    #[inline]
+    pub(super) fn this_thread() -> u64 {
+        match THREAD_ID.with(core::cell::Cell::get) {
+            0 => first_ask(),
+            known => known,
         }
-        ids.set((next + 1, end));
-        next
-    })
-}
+    }
 
-/// Source of thread identities (0 is never one). 2^64 threads would be
-/// needed to reuse one.
-static NEXT_THREAD_ID: AtomicU64 = AtomicU64::new(1);
-
-std::thread_local! {
-    /// This thread's identity, 0 until first asked for.
-    static THREAD_ID: core::cell::Cell<u64> = const { core::cell::Cell::new(0) };
-}
-
-/// The calling thread's identity if it has one yet, else 0. A thread gets
-/// one when it first binds a tracker, so a thread still at 0 owns none: the
-/// ownership tests need not give it one.
-#[inline(always)]
-fn this_thread_if_known() -> u64 {
-    THREAD_ID.with(core::cell::Cell::get)
-}
-
-/// The identity of the calling thread, unique among all threads the process
-/// ever runs (so, unlike an address, never reused).
-#[inline]
-fn this_thread() -> u64 {
-    match THREAD_ID.with(core::cell::Cell::get) {
-        0 => first_ask(),
-        known => known,
+    /// Gives the calling thread its identity, on its first ask.
+    #[cold]
+    #[inline(never)]
+    fn first_ask() -> u64 {
+        let fresh = NEXT_THREAD_ID.fetch_add(1, Ordering::Relaxed);
+        THREAD_ID.with(|id| id.set(fresh));
+        fresh
     }
 }
 
-/// Gives the calling thread its identity, on its first ask.
-#[cold]
-#[inline(never)]
-fn first_ask() -> u64 {
-    let fresh = NEXT_THREAD_ID.fetch_add(1, Ordering::Relaxed);
-    THREAD_ID.with(|id| id.set(fresh));
-    fresh
+/// Tracker identities without `std`: one process-wide 64-bit counter behind
+/// the crate's spin lock, since targets such as `thumbv7em` have no 64-bit
+/// atomics and a 32-bit counter could wrap (a reused identity would let a
+/// handle release another tracker's borrow). There are no thread
+/// identities: every tracker is for any thread.
+#[cfg(not(feature = "std"))]
+mod no_std_ids {
+    use crate::lock::Lock;
+
+    /// The next tracker identity. 2^63 trackers would be needed to reuse
+    /// one.
+    static NEXT_ID: Lock<u64> = Lock::new(1);
+
+    /// A tracker identity no other tracker has had.
+    #[inline]
+    pub(super) fn fresh_id() -> u64 {
+        let mut next = NEXT_ID.lock();
+        let id = *next;
+        *next += 1;
+        id
+    }
+
+    /// No thread has an identity without `std`.
+    #[inline(always)]
+    pub(super) fn this_thread_if_known() -> u64 {
+        0
+    }
 }
 
 /// `owner` of a tracker any thread may use.
@@ -168,7 +208,9 @@ impl BorrowTracker {
 
     /// A tracker with nothing borrowed, bound to the calling thread: that
     /// thread uses it without any atomic operation; other threads are
-    /// refused, as the type's docs say.
+    /// refused, as the type's docs say. Needs the `std` feature (threads
+    /// are told apart by a thread-local).
+    #[cfg(feature = "std")]
     #[inline]
     pub fn new_thread_bound() -> Self {
         BorrowTracker {
@@ -412,7 +454,9 @@ impl core::fmt::Debug for BorrowTracker {
 /// The borrow records themselves, without locking. Every method is
 /// `O(log n)` plus the shared segments walked.
 mod maps {
-    use std::collections::BTreeMap;
+    use alloc::boxed::Box;
+    use alloc::collections::BTreeMap;
+    use alloc::vec::Vec;
 
     use crate::Region;
 

@@ -1,5 +1,8 @@
 //! [`GuestError`]: everything that can be wrong with a guest-supplied value.
 
+use alloc::boxed::Box;
+use alloc::string::String;
+
 use crate::Region;
 
 /// An error caused by a value the guest supplied: a pointer, a length, a

@@ -1,5 +1,6 @@
 //! [`GuestType`]: how values are laid out in guest memory.
 
+use alloc::vec::Vec;
 use core::mem::MaybeUninit;
 
 use crate::memory::{guest_bytes, read_into, region_for};

@@ -73,6 +73,7 @@
 //! - [`GuestType`] says how a type is laid out in guest memory;
 //!   [`guest_struct!`], [`guest_enum!`] and [`guest_flags!`] declare guest
 //!   records, enums and flags the way WASI's witx does.
+#![cfg_attr(not(any(feature = "std", test)), no_std)]
 #![deny(unsafe_op_in_unsafe_fn, missing_docs, missing_debug_implementations)]
 #![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 #![doc(test(attr(deny(warnings))))]
@@ -80,6 +81,8 @@
 // Guest offsets are `u32`; on these hosts `u32 as usize` never truncates.
 #[cfg(not(any(target_pointer_width = "32", target_pointer_width = "64")))]
 compile_error!("guest-memory needs a 32- or 64-bit host");
+
+extern crate alloc;
 
 mod borrow;
 mod declare;

@@ -57,7 +57,10 @@ impl<T> Lock<T> {
                     spins += 1;
                     core::hint::spin_loop();
                 } else {
+                    #[cfg(feature = "std")]
                     std::thread::yield_now();
+                    #[cfg(not(feature = "std"))]
+                    core::hint::spin_loop();
                 }
             }
             if self

@@ -2,7 +2,9 @@
 
 use core::cell::UnsafeCell;
 use core::mem::MaybeUninit;
-use std::sync::Arc;
+#[cfg(target_has_atomic = "ptr")]
+use alloc::sync::Arc;
+use alloc::boxed::Box;
 
 use crate::raw;
 use crate::{BorrowHandle, GuestError, GuestPtr, Pointee, Region};
@@ -366,4 +368,6 @@ macro_rules! forward_guest_memory {
     )*};
 }
 
-forward_guest_memory!(&T, &mut T, Box<T>, Arc<T>);
+forward_guest_memory!(&T, &mut T, Box<T>);
+#[cfg(target_has_atomic = "ptr")]
+forward_guest_memory!(Arc<T>);

@@ -1,5 +1,6 @@
 //! [`Pointee`] and [`GuestPtr`]: typed pointers into guest memory.
 
+use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 use core::fmt;
 use core::hash::{Hash, Hasher};

@@ -11,7 +11,10 @@
 
 use core::cell::UnsafeCell;
 use core::mem::MaybeUninit;
-use core::sync::atomic::{AtomicU8, AtomicU16, AtomicU32, AtomicU64, Ordering};
+use alloc::vec::Vec;
+#[cfg(target_has_atomic = "64")]
+use core::sync::atomic::AtomicU64;
+use core::sync::atomic::{AtomicU8, AtomicU16, AtomicU32, Ordering};
 
 /// Copies `src` to `dst` with plain loads.
 ///
@@ -115,6 +118,7 @@ pub(crate) unsafe fn atomic_copy_out(src: &[UnsafeCell<u8>], dst: &mut [MaybeUni
             let p = base.add(at);
             let d = dst.as_mut_ptr().add(at).cast::<u8>();
             match width {
+                #[cfg(target_has_atomic = "64")]
                 Width::W8 => d
                     .cast::<u64>()
                     .write_unaligned(AtomicU64::from_ptr(p.cast()).load(Ordering::Relaxed)),
@@ -153,6 +157,7 @@ pub(crate) unsafe fn atomic_copy_in(dst: &[UnsafeCell<u8>], src: &[u8]) {
             let p = base.add(at);
             let s = src.as_ptr().add(at);
             match width {
+                #[cfg(target_has_atomic = "64")]
                 Width::W8 => AtomicU64::from_ptr(p.cast())
                     .store(s.cast::<u64>().read_unaligned(), Ordering::Relaxed),
                 Width::W4 => AtomicU32::from_ptr(p.cast())
@@ -171,6 +176,8 @@ enum Width {
     W1,
     W2,
     W4,
+    /// Only where the target has 64-bit atomics; elsewhere words are 4 bytes.
+    #[cfg(target_has_atomic = "64")]
     W8,
 }
 
@@ -189,6 +196,7 @@ fn for_each_unit(addr: usize, len: usize, mut f: impl FnMut(Width, usize)) {
             left -= size;
         }
     }
+    #[cfg(target_has_atomic = "64")]
     while left >= 8 && addr.is_multiple_of(8) {
         f(Width::W8, 8);
         addr += 8;

@@ -1,6 +1,7 @@
 //! Views of `[T]` in guest memory: [`GuestSlice`], [`GuestSliceMut`],
 //! [`GuestCow`] and [`UnsafeGuestSlice`].
 
+use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 use core::fmt;
 use core::marker::PhantomData;

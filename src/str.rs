@@ -1,6 +1,7 @@
 //! Views of `str` in guest memory: [`GuestStr`], [`GuestStrMut`] and
 //! [`GuestStrCow`].
 
+use alloc::string::String;
 use core::fmt;
 use core::ops::{Deref, DerefMut};
 

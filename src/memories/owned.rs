@@ -1,5 +1,8 @@
 //! [`OwnedMemory`]: a guest memory that owns its bytes.
 
+use alloc::boxed::Box;
+use alloc::vec;
+use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 use core::fmt;
 use core::ptr::NonNull;

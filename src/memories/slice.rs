@@ -58,10 +58,16 @@ unsafe impl Sync for SliceMemory<'_> {}
 
 impl<'a> SliceMemory<'a> {
     /// A memory over `bytes`, with nothing borrowed, bound to the calling
-    /// thread.
+    /// thread. (Without the `std` feature there are no thread identities:
+    /// the memory is then for any thread, as
+    /// [`new_any_thread`](Self::new_any_thread) makes it.)
     #[inline]
     pub fn new(bytes: &'a mut [u8]) -> Self {
-        Self::with_tracker(bytes, BorrowTracker::new_thread_bound())
+        #[cfg(feature = "std")]
+        let tracker = BorrowTracker::new_thread_bound();
+        #[cfg(not(feature = "std"))]
+        let tracker = BorrowTracker::new();
+        Self::with_tracker(bytes, tracker)
     }
 
     /// A memory over `bytes`, with nothing borrowed, that any thread may use;
