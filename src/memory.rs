@@ -1,10 +1,10 @@
 //! The [`GuestMemory`] trait and its forwarding impls.
 
-use core::cell::UnsafeCell;
-use core::mem::MaybeUninit;
+use alloc::boxed::Box;
 #[cfg(target_has_atomic = "ptr")]
 use alloc::sync::Arc;
-use alloc::boxed::Box;
+use core::cell::UnsafeCell;
+use core::mem::MaybeUninit;
 
 use crate::raw;
 use crate::{BorrowHandle, GuestError, GuestPtr, Pointee, Region};

@@ -9,9 +9,9 @@
 //!   host address's alignment allows (up to 8 bytes), so an aligned value is
 //!   never torn and no Rust reference to the bytes is ever made.
 
+use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 use core::mem::MaybeUninit;
-use alloc::vec::Vec;
 #[cfg(target_has_atomic = "64")]
 use core::sync::atomic::AtomicU64;
 use core::sync::atomic::{AtomicU8, AtomicU16, AtomicU32, Ordering};
