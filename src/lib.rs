@@ -85,6 +85,7 @@ compile_error!("guest-memory needs a 32- or 64-bit host");
 extern crate alloc;
 
 mod borrow;
+mod buf;
 mod declare;
 mod error;
 mod guest_type;
@@ -99,6 +100,7 @@ mod slice;
 mod str;
 
 pub use borrow::BorrowTracker;
+pub use buf::{GuestBuf, GuestBufMut};
 #[doc(hidden)]
 pub use declare::__private;
 pub use declare::GuestStruct;

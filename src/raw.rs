@@ -328,7 +328,7 @@ pub(crate) unsafe fn uninit_bytes(buf: &mut [u8]) -> &mut [MaybeUninit<u8>] {
 ///
 /// If `v` has fewer than `n` spare elements (a bug in this crate).
 #[inline]
-pub(crate) fn spare_bytes<T: Plain>(v: &mut Vec<T>, n: usize) -> &mut [MaybeUninit<u8>] {
+pub(crate) fn spare_bytes<T>(v: &mut Vec<T>, n: usize) -> &mut [MaybeUninit<u8>] {
     let spare = &mut v.spare_capacity_mut()[..n];
     let bytes = core::mem::size_of_val(spare);
     // SAFETY: `spare` is `bytes` bytes of exclusively borrowed memory;

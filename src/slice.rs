@@ -215,10 +215,10 @@ impl<'a, T: GuestType<'a>> GuestPtr<'a, [T]> {
 /// }; // a view cannot outlive its memory
 /// ```
 pub struct GuestSlice<'a, T> {
-    ptr: NonNull<T>,
-    len: usize,
-    mem: &'a dyn GuestMemory,
-    handle: ManuallyDrop<BorrowHandle>,
+    pub(crate) ptr: NonNull<T>,
+    pub(crate) len: usize,
+    pub(crate) mem: &'a dyn GuestMemory,
+    pub(crate) handle: ManuallyDrop<BorrowHandle>,
 }
 
 /// An exclusive, zero-copy view of `[T]` in guest memory; dereferences to
@@ -227,10 +227,10 @@ pub struct GuestSlice<'a, T> {
 /// The region is mut-borrowed while this lives, so nothing else reads or
 /// writes it.
 pub struct GuestSliceMut<'a, T> {
-    ptr: NonNull<T>,
-    len: usize,
-    mem: &'a dyn GuestMemory,
-    handle: ManuallyDrop<BorrowHandle>,
+    pub(crate) ptr: NonNull<T>,
+    pub(crate) len: usize,
+    pub(crate) mem: &'a dyn GuestMemory,
+    pub(crate) handle: ManuallyDrop<BorrowHandle>,
 }
 
 // SAFETY: a `GuestSlice` is a `&[T]` plus a borrow of a `Sync` memory; like
