@@ -20,7 +20,9 @@ fn with_memory(
     body: impl FnOnce(&mut State, &dyn GuestMemory) -> Result<(), GuestError>,
 ) -> Result<i32, wasmi::Error> {
     let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
-        return Err(wasmi::Error::new("the guest exports no memory named `memory`"));
+        return Err(wasmi::Error::new(
+            "the guest exports no memory named `memory`",
+        ));
     };
     let (bytes, state) = memory.data_and_store_mut(&mut *caller);
     let mem = SliceMemory::new(bytes);
@@ -29,12 +31,22 @@ fn with_memory(
 }
 
 fn link(linker: &mut Linker<State>) -> Result<(), wasmi::Error> {
-    linker.func_wrap("host", "log", |mut c: Caller<'_, State>, msg: u32, len: u32| {
-        with_memory(&mut c, "log", |state, mem| plugin::log(state, mem, msg, len))
-    })?;
-    linker.func_wrap("host", "point", |mut c: Caller<'_, State>, id: u32, out: u32| {
-        with_memory(&mut c, "point", |_, mem| plugin::point(mem, id, out))
-    })?;
+    linker.func_wrap(
+        "host",
+        "log",
+        |mut c: Caller<'_, State>, msg: u32, len: u32| {
+            with_memory(&mut c, "log", |state, mem| {
+                plugin::log(state, mem, msg, len)
+            })
+        },
+    )?;
+    linker.func_wrap(
+        "host",
+        "point",
+        |mut c: Caller<'_, State>, id: u32, out: u32| {
+            with_memory(&mut c, "point", |_, mem| plugin::point(mem, id, out))
+        },
+    )?;
     linker.func_wrap(
         "host",
         "fill",

@@ -41,12 +41,22 @@ fn with_memory(
 }
 
 fn link(linker: &mut Linker<State>) -> wasmtime::Result<()> {
-    linker.func_wrap("host", "log", |mut c: Caller<'_, State>, msg: u32, len: u32| {
-        with_memory(&mut c, "log", |state, mem| plugin::log(state, mem, msg, len))
-    })?;
-    linker.func_wrap("host", "point", |mut c: Caller<'_, State>, id: u32, out: u32| {
-        with_memory(&mut c, "point", |_, mem| plugin::point(mem, id, out))
-    })?;
+    linker.func_wrap(
+        "host",
+        "log",
+        |mut c: Caller<'_, State>, msg: u32, len: u32| {
+            with_memory(&mut c, "log", |state, mem| {
+                plugin::log(state, mem, msg, len)
+            })
+        },
+    )?;
+    linker.func_wrap(
+        "host",
+        "point",
+        |mut c: Caller<'_, State>, id: u32, out: u32| {
+            with_memory(&mut c, "point", |_, mem| plugin::point(mem, id, out))
+        },
+    )?;
     linker.func_wrap(
         "host",
         "fill",

@@ -22,6 +22,20 @@ use crate::{
 /// shared borrow of its region until dropped, so the rules between buffers
 /// are the same on every memory: buffers to read may overlap each other, and
 /// none may overlap a [`GuestBufMut`].
+///
+/// ```
+/// use core::cell::UnsafeCell;
+/// use guest_memory::{GuestError, GuestMemory, SharedSliceMemory};
+///
+/// let cells: Vec<UnsafeCell<u8>> = (0..16).map(|_| UnsafeCell::new(b'a')).collect();
+/// // SAFETY: nothing else accesses the cells.
+/// let shared = unsafe { SharedSliceMemory::new(&cells) };
+/// let buf = shared.ptr::<[u8]>((0, 4)).as_buf()?; // a copy: the memory is shared
+/// assert!(buf.is_copy());
+/// assert_eq!(buf, *b"aaaa");
+/// assert!(matches!(shared.ptr::<[u8]>((2, 4)).as_buf_mut(), Err(GuestError::PtrBorrowed(_))));
+/// # Ok::<(), GuestError>(())
+/// ```
 pub struct GuestBuf<'a, T> {
     inner: Inner<'a, T, GuestSlice<'a, T>>,
 }
@@ -40,6 +54,18 @@ pub struct GuestBuf<'a, T> {
 /// On a shared memory the guest's other threads may write the region while
 /// the host holds the copy; the write-back then replaces what they wrote, as
 /// the host's own writes would have.
+///
+/// ```
+/// use guest_memory::{GuestError, GuestMemory, OwnedMemory};
+///
+/// let mem = OwnedMemory::new(16);
+/// let mut buf = mem.ptr::<[u8]>((4, 3)).as_buf_mut()?; // in place: not shared
+/// assert!(!buf.is_copy());
+/// buf.copy_from_slice(b"abc");
+/// drop(buf);
+/// assert_eq!(mem.ptr::<[u8]>((4, 3)).to_vec()?, b"abc");
+/// # Ok::<(), GuestError>(())
+/// ```
 pub struct GuestBufMut<'a, T> {
     inner: Inner<'a, T, GuestSliceMut<'a, T>>,
 }
@@ -291,6 +317,8 @@ impl<T> DerefMut for GuestBufMut<'_, T> {
         }
     }
 }
+
+crate::slice::slice_eq!(GuestBuf, GuestBufMut);
 
 impl<T: fmt::Debug> fmt::Debug for GuestBuf<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

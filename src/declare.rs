@@ -11,7 +11,23 @@ use crate::{GuestError, GuestPtr, GuestType};
 /// A record declared with [`guest_struct!`](crate::guest_struct): typed
 /// pointers to each of its fields.
 ///
-/// Reach them with [`GuestPtr::fields`].
+/// Reach them with [`GuestPtr::fields`]:
+///
+/// ```
+/// use guest_memory::{GuestError, GuestMemory, GuestPtr, OwnedMemory, guest_struct};
+///
+/// guest_struct! {
+///     pub struct Iovec<'a> { pub buf: GuestPtr<'a, u8>, pub buf_len: u32 }
+/// }
+///
+/// let mem = OwnedMemory::new(16);
+/// let iov = mem.ptr::<Iovec>(8);
+/// // Set one field without reading or writing the whole record.
+/// iov.fields()?.buf_len.write(5)?;
+/// assert_eq!(iov.fields()?.buf_len.offset(), 12);
+/// assert_eq!(iov.read()?.buf_len, 5);
+/// # Ok::<(), GuestError>(())
+/// ```
 pub trait GuestStruct<'a>: GuestType<'a> {
     /// A struct with one public `GuestPtr` per field, named as the fields.
     type Fields;

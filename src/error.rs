@@ -81,6 +81,10 @@ pub enum GuestError {
     /// was used from another.
     #[error("guest memory used from a thread other than the one it is bound to")]
     WrongThread,
+    /// No NUL byte ended a C string within the length allowed
+    /// ([`GuestPtr::c_str`](crate::GuestPtr::c_str)).
+    #[error("no NUL terminator within {0}")]
+    NoNulTerminator(Region),
     /// A copy between two slices of different lengths.
     #[error("slice lengths differ")]
     SliceLengthsDiffer,

@@ -20,6 +20,51 @@ use crate::{GuestError, GuestMemory, GuestPtr, OwnedMemory, Region};
 /// offset and a length, two `u32`s) and arrays `[T; N]`; the
 /// [`guest_struct!`](crate::guest_struct) family of macros implements it for
 /// declared records.
+///
+/// Implementing it by hand, for a type of one's own, usually means
+/// delegating to the type it is made of and validating; a type that is also
+/// to be a [`guest_struct!`](crate::guest_struct) field implements
+/// [`GuestLayout`] too. Arrays and records holding it read faster if it also
+/// overrides [`decode`](Self::decode).
+///
+/// ```
+/// use guest_memory::{GuestError, GuestLayout, GuestMemory, GuestPtr, GuestType, OwnedMemory};
+///
+/// /// A clock id: a `u32` in guest memory, of which only 0 to 3 are valid.
+/// #[derive(Debug, Clone, Copy, PartialEq)]
+/// struct ClockId(u32);
+///
+/// impl<'a> GuestType<'a> for ClockId {
+///     fn guest_size() -> u32 {
+///         u32::guest_size()
+///     }
+///     fn guest_align() -> usize {
+///         u32::guest_align()
+///     }
+///     fn read(ptr: &GuestPtr<'a, Self>) -> Result<Self, GuestError> {
+///         match ptr.cast::<u32>().read()? {
+///             id @ 0..=3 => Ok(ClockId(id)),
+///             _ => Err(GuestError::InvalidEnumValue("ClockId")),
+///         }
+///     }
+///     fn write(ptr: &GuestPtr<'_, Self>, val: Self) -> Result<(), GuestError> {
+///         ptr.cast::<u32>().write(val.0)
+///     }
+/// }
+///
+/// impl GuestLayout for ClockId {
+///     const GUEST_SIZE: u32 = 4;
+///     const GUEST_ALIGN: u32 = 4;
+/// }
+///
+/// let mem = OwnedMemory::new(16);
+/// mem.ptr::<ClockId>(4).write(ClockId(1))?;
+/// assert_eq!(mem.ptr::<ClockId>(4).read()?, ClockId(1));
+/// mem.ptr::<u32>(8).write(9)?;
+/// assert!(matches!(mem.ptr::<ClockId>(8).read(), Err(GuestError::InvalidEnumValue("ClockId"))));
+/// assert_eq!(mem.ptr::<[ClockId]>((4, 1)).to_vec()?, [ClockId(1)]);
+/// # Ok::<(), GuestError>(())
+/// ```
 pub trait GuestType<'a>: Sized {
     /// Size in guest memory, in bytes.
     fn guest_size() -> u32;
@@ -135,6 +180,19 @@ pub trait GuestType<'a>: Sized {
 /// type it implements [`GuestType`] for, and the declaration macros for what
 /// they declare. For those, `GUEST_SIZE == guest_size()` and `GUEST_ALIGN ==
 /// guest_align()`.
+///
+/// ```
+/// use guest_memory::{GuestLayout, GuestPtr, guest_struct};
+///
+/// guest_struct! {
+///     pub struct Stat { pub kind: u8, pub size: u64, pub nlink: u32 }
+/// }
+///
+/// // Checked when the crate compiles, against the ABI the guest was built for.
+/// const _: () = assert!(Stat::GUEST_SIZE == 24 && Stat::GUEST_ALIGN == 8);
+/// const _: () = assert!(<GuestPtr<'static, str>>::GUEST_SIZE == 8);
+/// const _: () = assert!(<[u16; 3]>::GUEST_SIZE == 6);
+/// ```
 pub trait GuestLayout {
     /// Size in guest memory, in bytes.
     const GUEST_SIZE: u32;

@@ -21,6 +21,17 @@ mod private {
 /// What a [`GuestPtr`] can point at: any sized `T`, a slice `[T]`, or `str`.
 ///
 /// Sealed: the three implementations below are all there is.
+///
+/// ```
+/// use guest_memory::{GuestMemory, GuestPtr, OwnedMemory};
+///
+/// let mem = OwnedMemory::new(16);
+/// let one: GuestPtr<'_, u32> = mem.ptr(4); // a u32 offset
+/// let many: GuestPtr<'_, [u16]> = mem.ptr((8, 4)); // offset and element count
+/// let text: GuestPtr<'_, str> = mem.ptr((0, 3)); // offset and byte length
+/// assert_eq!((one.offset(), many.offset(), text.offset()), (4, (8, 4), (0, 3)));
+/// assert_eq!(many.as_ptr(), mem.ptr::<u16>(8));
+/// ```
 pub trait Pointee: private::Sealed {
     /// How the guest names one: a `u32` offset for a sized `T`, an
     /// `(offset, length)` pair of `u32`s for `[T]` (length in elements) and

@@ -205,6 +205,24 @@ impl<'a, T: GuestType<'a>> GuestPtr<'a, [T]> {
 /// A shared, zero-copy view of `[T]` in guest memory; dereferences to `&[T]`.
 ///
 /// The region is shared-borrowed while this lives, so nothing writes it.
+/// Made by [`GuestPtr::as_slice`] (`None` on a shared memory; for one code
+/// path on every memory, see [`GuestPtr::as_buf`]).
+///
+/// ```
+/// use guest_memory::{GuestError, GuestMemory, OwnedMemory};
+///
+/// let mem = OwnedMemory::new(16);
+/// mem.ptr::<[u8]>((0, 4)).copy_from_slice(b"wasm")?;
+/// let view = mem.ptr::<[u8]>((0, 4)).as_slice()?.expect("not a shared memory");
+/// assert_eq!(view, *b"wasm");
+/// // Shared views may overlap; nothing may write the region meanwhile.
+/// let again = mem.ptr::<[u8]>((2, 2)).as_slice()?.unwrap();
+/// assert_eq!(&again[..], b"sm");
+/// assert!(matches!(mem.ptr::<u8>(3).write(0), Err(GuestError::PtrBorrowed(_))));
+/// drop((view, again));
+/// mem.ptr::<u8>(3).write(0)?;
+/// # Ok::<(), GuestError>(())
+/// ```
 ///
 /// ```compile_fail,E0597
 /// use guest_memory::{GuestMemory, OwnedMemory};
@@ -225,7 +243,23 @@ pub struct GuestSlice<'a, T> {
 /// `&mut [T]`.
 ///
 /// The region is mut-borrowed while this lives, so nothing else reads or
-/// writes it.
+/// writes it. Made by [`GuestPtr::as_slice_mut`] (`None` on a shared memory;
+/// for one code path on every memory, see [`GuestPtr::as_buf_mut`]).
+///
+/// ```
+/// use guest_memory::{GuestError, GuestMemory, OwnedMemory};
+///
+/// let mem = OwnedMemory::new(16);
+/// let mut a = mem.ptr::<[u32]>((0, 2)).as_slice_mut()?.unwrap();
+/// let mut b = mem.ptr::<[u32]>((8, 2)).as_slice_mut()?.unwrap(); // disjoint: fine
+/// a.copy_from_slice(&[1, 2]);
+/// b[1] = 7;
+/// // Overlapping anything held is refused.
+/// assert!(matches!(mem.ptr::<[u8]>((4, 8)).as_slice(), Err(GuestError::PtrBorrowed(_))));
+/// drop((a, b));
+/// assert_eq!(mem.ptr::<[u32]>((0, 4)).to_vec()?, [1, 2, 0, 7]);
+/// # Ok::<(), GuestError>(())
+/// ```
 pub struct GuestSliceMut<'a, T> {
     pub(crate) ptr: NonNull<T>,
     pub(crate) len: usize,
@@ -303,7 +337,19 @@ impl<T> Drop for GuestSliceMut<'_, T> {
 }
 
 /// The elements of a `[T]` in guest memory: borrowed in place, or copied
-/// out where that is not possible (shared memory).
+/// out where that is not possible (shared memory). Made by
+/// [`GuestPtr::as_cow`]; dereferences to `&[T]` either way.
+///
+/// ```
+/// use guest_memory::{GuestCow, GuestError, GuestMemory, OwnedMemory};
+///
+/// let mem = OwnedMemory::new(16);
+/// mem.ptr::<[u16]>((4, 2)).copy_from_slice(&[3, 4])?;
+/// let cow = mem.ptr::<[u16]>((4, 2)).as_cow()?;
+/// assert!(matches!(cow, GuestCow::Borrowed(_))); // `Copied` on a shared memory
+/// assert_eq!(cow.iter().sum::<u16>(), 7);
+/// # Ok::<(), GuestError>(())
+/// ```
 #[derive(Debug)]
 pub enum GuestCow<'a, T> {
     /// A zero-copy view.
@@ -334,6 +380,25 @@ impl<T> Deref for GuestCow<'_, T> {
 /// code must make sure no conflicting view exists (for example by holding a
 /// borrow of [`region`](Self::region) from the memory), must not keep the
 /// pointer past `'a`, and on a shared memory must access it only atomically.
+///
+/// Made by [`GuestPtr::as_unsafe_slice_mut`]; for handing a guest buffer to
+/// an API that takes a raw pointer (a `read(2)` into guest memory, say):
+///
+/// ```
+/// use guest_memory::{GuestError, GuestMemory, OwnedMemory};
+///
+/// let mem = OwnedMemory::new(16);
+/// let raw = mem.ptr::<[u8]>((8, 4)).as_unsafe_slice_mut()?;
+/// // Hold a mut borrow of the region while writing through the pointer, so
+/// // no view or access of the crate can overlap it.
+/// let borrow = mem.mut_borrow(raw.region())?;
+/// // SAFETY: the pointer covers `raw.len()` bytes inside the memory, the mut
+/// // borrow excludes every other access, and the memory is not shared.
+/// unsafe { raw.as_ptr().copy_from_nonoverlapping(b"abcd".as_ptr(), raw.len()) };
+/// mem.mut_unborrow(borrow);
+/// assert_eq!(mem.ptr::<[u8]>((8, 4)).to_vec()?, b"abcd");
+/// # Ok::<(), GuestError>(())
+/// ```
 pub struct UnsafeGuestSlice<'a, T> {
     ptr: *mut T,
     len: usize,
@@ -427,3 +492,5 @@ macro_rules! slice_eq {
 }
 
 slice_eq!(GuestSlice, GuestSliceMut, GuestCow);
+
+pub(crate) use slice_eq;

@@ -5,7 +5,84 @@ use alloc::string::String;
 use core::fmt;
 use core::ops::{Deref, DerefMut};
 
-use crate::{GuestCow, GuestError, GuestPtr, GuestSlice, GuestSliceMut};
+use crate::error::or_overflow;
+use crate::memory::read_into;
+use crate::{GuestCow, GuestError, GuestPtr, GuestSlice, GuestSliceMut, Region};
+
+/// How many bytes [`GuestPtr::c_str`] copies out per step of its scan.
+const SCAN_CHUNK: u32 = 256;
+
+impl<'a> GuestPtr<'a, u8> {
+    /// The NUL-terminated string starting here, as a string pointer to the
+    /// bytes before the NUL, looking at no more than `max_len` bytes: for
+    /// ABIs that pass C strings (`char *`) without a length.
+    ///
+    /// The scan copies the bytes out a chunk at a time, so it works on every
+    /// memory, shared ones included; the string is checked to be UTF-8 when
+    /// it is used (its bytes may change meanwhile on a shared memory, which
+    /// those checks then see).
+    ///
+    /// # Errors
+    ///
+    /// [`GuestError::NoNulTerminator`] if none of the first `max_len` bytes
+    /// is a NUL; [`GuestError::PtrOutOfBounds`] if memory ends first;
+    /// [`GuestError::PtrOverflow`] if the scan would pass the end of the
+    /// address space; [`GuestError::PtrBorrowed`] if a mut borrow overlaps
+    /// the bytes scanned.
+    ///
+    /// ```
+    /// use guest_memory::{GuestError, GuestMemory, OwnedMemory};
+    ///
+    /// let mem = OwnedMemory::new(64);
+    /// mem.ptr::<[u8]>((8, 6)).copy_from_slice(b"hello\0")?;
+    /// let s = mem.ptr::<u8>(8).c_str(32)?;
+    /// assert_eq!(s.offset(), (8, 5));
+    /// assert_eq!(s.to_string()?, "hello");
+    /// assert!(matches!(mem.ptr::<u8>(8).c_str(5), Err(GuestError::NoNulTerminator(_))));
+    /// mem.ptr::<u8>(63).write(b'x')?;
+    /// assert!(matches!(mem.ptr::<u8>(63).c_str(32), Err(GuestError::PtrOutOfBounds(_))));
+    /// # Ok::<(), GuestError>(())
+    /// ```
+    pub fn c_str(&self, max_len: u32) -> Result<GuestPtr<'a, str>, GuestError> {
+        let start = self.offset();
+        let mem = self.mem();
+        let mut chunk = [0u8; SCAN_CHUNK as usize];
+        let mut scanned = 0u32;
+        while scanned < max_len {
+            let at = or_overflow(start.checked_add(scanned))?;
+            let left_in_memory = mem.base().len().saturating_sub(at as usize);
+            let n = (max_len - scanned).min(SCAN_CHUNK);
+            let n = usize::try_from(n).map_or(left_in_memory, |n| n.min(left_in_memory));
+            if n == 0 {
+                return Err(GuestError::PtrOutOfBounds(Region::new(at, 1)));
+            }
+            let bytes = &mut chunk[..n];
+            match read_into(mem, at, bytes) {
+                Ok(()) => {}
+                // Some byte of the chunk is mut-borrowed: read it byte by
+                // byte, so that a string ending before that byte still reads.
+                Err(GuestError::PtrBorrowed(_)) if n > 1 => {
+                    for (i, byte) in bytes.iter_mut().enumerate() {
+                        let here = or_overflow(at.checked_add(i as u32))?;
+                        read_into(mem, here, core::slice::from_mut(byte))?;
+                        if *byte == 0 {
+                            break;
+                        }
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+            if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+                // `nul < n <= max_len - scanned`, so this stays below `max_len`.
+                let len = scanned + nul as u32;
+                return Ok(GuestPtr::new(mem, (start, len)));
+            }
+            // `n <= max_len - scanned`.
+            scanned += n as u32;
+        }
+        Err(GuestError::NoNulTerminator(Region::new(start, max_len)))
+    }
+}
 
 impl<'a> GuestPtr<'a, str> {
     /// A shared, zero-copy view of the string, or `Ok(None)` on a shared
@@ -80,13 +157,40 @@ impl<'a> GuestPtr<'a, str> {
 }
 
 /// A shared, zero-copy view of a UTF-8 string in guest memory; dereferences
-/// to `&str`. The bytes are shared-borrowed while this lives.
+/// to `&str`. The bytes are shared-borrowed while this lives. Made by
+/// [`GuestPtr::as_str`] (`None` on a shared memory, where
+/// [`GuestPtr::as_cow`] copies).
+///
+/// ```
+/// use guest_memory::{GuestError, GuestMemory, OwnedMemory};
+///
+/// let mem = OwnedMemory::new(16);
+/// mem.ptr::<[u8]>((0, 5)).copy_from_slice(b"hello")?;
+/// let s = mem.ptr::<str>((0, 5)).as_str()?.unwrap();
+/// assert_eq!(s, "hello");
+/// assert!(s.starts_with("he"));
+/// mem.ptr::<u8>(8).write(0xff)?;
+/// assert!(matches!(mem.ptr::<str>((8, 1)).as_str(), Err(GuestError::InvalidUtf8(_))));
+/// # Ok::<(), GuestError>(())
+/// ```
 pub struct GuestStr<'a> {
     bytes: GuestSlice<'a, u8>,
 }
 
 /// An exclusive, zero-copy view of a UTF-8 string in guest memory;
 /// dereferences to `&mut str`. The bytes are mut-borrowed while this lives.
+/// Made by [`GuestPtr::as_str_mut`]; it hands out `&mut str`, never `&mut
+/// [u8]`, so the bytes stay UTF-8.
+///
+/// ```
+/// use guest_memory::{GuestError, GuestMemory, OwnedMemory};
+///
+/// let mem = OwnedMemory::new(16);
+/// mem.ptr::<[u8]>((0, 5)).copy_from_slice(b"shout")?;
+/// mem.ptr::<str>((0, 5)).as_str_mut()?.unwrap().make_ascii_uppercase();
+/// assert_eq!(mem.ptr::<str>((0, 5)).to_string()?, "SHOUT");
+/// # Ok::<(), GuestError>(())
+/// ```
 pub struct GuestStrMut<'a> {
     bytes: GuestSliceMut<'a, u8>,
 }
@@ -122,7 +226,19 @@ impl DerefMut for GuestStrMut<'_> {
 }
 
 /// A string in guest memory: borrowed in place, or copied out where that is
-/// not possible (shared memory).
+/// not possible (shared memory). Made by [`GuestPtr::as_cow`] on a
+/// `GuestPtr<str>`; dereferences to `&str` either way.
+///
+/// ```
+/// use guest_memory::{GuestError, GuestMemory, GuestStrCow, OwnedMemory};
+///
+/// let mem = OwnedMemory::new(16);
+/// mem.ptr::<[u8]>((0, 2)).copy_from_slice(b"ok")?;
+/// let s = mem.ptr::<str>((0, 2)).as_cow()?;
+/// assert!(matches!(s, GuestStrCow::Borrowed(_)));
+/// assert_eq!(s, "ok");
+/// # Ok::<(), GuestError>(())
+/// ```
 #[derive(Debug)]
 pub enum GuestStrCow<'a> {
     /// A zero-copy view.

@@ -37,7 +37,10 @@ fn same_rules_on(mem: &dyn GuestMemory, copies: bool) {
     let p = |offset, len| GuestPtr::<[u8]>::new(mem, (offset, len));
     assert_eq!(scatter(&[p(0, 3), p(8, 8)], b"hello world").unwrap(), 11);
     assert_eq!(GuestPtr::<[u8]>::new(mem, (0, 3)).to_vec().unwrap(), b"hel");
-    assert_eq!(GuestPtr::<[u8]>::new(mem, (8, 8)).to_vec().unwrap(), b"lo world");
+    assert_eq!(
+        GuestPtr::<[u8]>::new(mem, (8, 8)).to_vec().unwrap(),
+        b"lo world"
+    );
     assert_eq!(gather(&[p(0, 3), p(8, 8)]).unwrap(), b"hello world");
     assert!(!mem.has_outstanding_borrows());
 
@@ -52,7 +55,10 @@ fn same_rules_on(mem: &dyn GuestMemory, copies: bool) {
     assert!(!mem.has_outstanding_borrows());
     let read = p(10, 4).as_buf().unwrap();
     assert_eq!(read.is_copy(), copies);
-    assert!(matches!(p(12, 4).as_buf_mut(), Err(GuestError::PtrBorrowed(_))));
+    assert!(matches!(
+        p(12, 4).as_buf_mut(),
+        Err(GuestError::PtrBorrowed(_))
+    ));
     let fill = p(20, 4).as_buf_mut().unwrap();
     assert_eq!(fill.is_copy(), copies);
     assert!(matches!(p(23, 1).as_buf(), Err(GuestError::PtrBorrowed(_))));
@@ -60,8 +66,14 @@ fn same_rules_on(mem: &dyn GuestMemory, copies: bool) {
     assert_eq!(p(0, 64).to_vec().unwrap(), before);
 
     // Bad pointers are refused alike.
-    assert!(matches!(p(60, 8).as_buf(), Err(GuestError::PtrOutOfBounds(_))));
-    assert!(matches!(p(u32::MAX, 2).as_buf_mut(), Err(GuestError::PtrOverflow)));
+    assert!(matches!(
+        p(60, 8).as_buf(),
+        Err(GuestError::PtrOutOfBounds(_))
+    ));
+    assert!(matches!(
+        p(u32::MAX, 2).as_buf_mut(),
+        Err(GuestError::PtrOverflow)
+    ));
     assert!(matches!(
         GuestPtr::<[u32]>::new(mem, (2, 1)).as_buf(),
         Err(GuestError::PtrNotAligned(_, 4))
@@ -114,18 +126,27 @@ fn a_host_misaligned_memory_copies_and_writes_back() {
     let bytes: &mut [u8] = bytemuck_bytes(&mut backing);
     let mem = SliceMemory::new(&mut bytes[1..33]);
     let p = mem.ptr::<[u32]>((4, 2));
-    assert!(matches!(p.as_slice_mut(), Err(GuestError::PtrNotAligned(_, 4))));
+    assert!(matches!(
+        p.as_slice_mut(),
+        Err(GuestError::PtrNotAligned(_, 4))
+    ));
     let mut buf = p.as_buf_mut().unwrap();
     assert!(buf.is_copy());
     buf.copy_from_slice(&[0x0102_0304, 0x0506_0708]);
     // Held: the region is mut-borrowed as a view's would be.
-    assert!(matches!(mem.ptr::<u8>(6).read(), Err(GuestError::PtrBorrowed(_))));
+    assert!(matches!(
+        mem.ptr::<u8>(6).read(),
+        Err(GuestError::PtrBorrowed(_))
+    ));
     drop(buf);
     assert_eq!(p.to_vec().unwrap(), [0x0102_0304, 0x0506_0708]);
     let read = p.as_buf().unwrap();
     assert!(read.is_copy());
     assert_eq!(*read, [0x0102_0304, 0x0506_0708]);
-    assert!(matches!(mem.ptr::<u8>(4).write(0), Err(GuestError::PtrBorrowed(_))));
+    assert!(matches!(
+        mem.ptr::<u8>(4).write(0),
+        Err(GuestError::PtrBorrowed(_))
+    ));
 }
 
 /// The bytes of a `u64` buffer (8-aligned).

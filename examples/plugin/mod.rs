@@ -75,7 +75,12 @@ pub fn point(mem: &dyn GuestMemory, id: u32, out: u32) -> Result<(), GuestError>
 }
 
 /// `fill(iovs, iovs_len, nfilled)`.
-pub fn fill(mem: &dyn GuestMemory, iovs: u32, iovs_len: u32, nfilled: u32) -> Result<(), GuestError> {
+pub fn fill(
+    mem: &dyn GuestMemory,
+    iovs: u32,
+    iovs_len: u32,
+    nfilled: u32,
+) -> Result<(), GuestError> {
     // The whole array is checked and copied out in one step, before any
     // allocation a guest-chosen count could make huge.
     let iovs = GuestPtr::<[Iovec<'_>]>::new(mem, (iovs, iovs_len)).to_vec()?;
@@ -218,7 +223,14 @@ pub fn check(state: &State, mem: &dyn GuestMemory) -> Result<(), GuestError> {
     assert_eq!(results, EXPECTED, "errnos");
     assert_eq!(state.log, ["hello from the guest"]);
     let point = GuestPtr::<Point>::new(mem, 256).read()?;
-    assert_eq!(point, Point { tag: 7, x: (1 << 40) | 7, y: 0xbeef });
+    assert_eq!(
+        point,
+        Point {
+            tag: 7,
+            x: (1 << 40) | 7,
+            y: 0xbeef
+        }
+    );
     assert_eq!(GuestPtr::<u32>::new(mem, 400).read()?, 21);
     let filled = [
         GuestPtr::<[u8]>::new(mem, (128, 5)).to_vec()?,
