@@ -227,6 +227,42 @@ pub unsafe trait GuestTypeTransparent<'a>: GuestType<'a> {}
 
 /// A result type for host functions in the errno style: a value meaning
 /// "no error".
+///
+/// It lets the glue between an engine and host functions be written once,
+/// generic over the errno type: a host function returns `Result<(),
+/// GuestError>`, and the glue turns that into what the guest sees
+/// (`examples/plugin/` does this for wasmtime and wasmi alike).
+///
+/// ```
+/// use guest_memory::{GuestError, GuestErrorType, GuestMemory, OwnedMemory};
+///
+/// #[derive(Debug, PartialEq)]
+/// struct Errno(u16);
+///
+/// impl GuestErrorType for Errno {
+///     fn success() -> Self {
+///         Errno(0)
+///     }
+/// }
+///
+/// impl From<GuestError> for Errno {
+///     fn from(e: GuestError) -> Self {
+///         match e.root_cause() {
+///             GuestError::InvalidEnumValue(_) => Errno(28), // EINVAL
+///             _ => Errno(21),                               // EFAULT
+///         }
+///     }
+/// }
+///
+/// /// The errno a guest sees for a host function's result.
+/// fn errno<E: GuestErrorType + From<GuestError>>(result: Result<(), GuestError>) -> E {
+///     result.map_or_else(E::from, |()| E::success())
+/// }
+///
+/// let mem = OwnedMemory::new(8);
+/// assert_eq!(errno::<Errno>(mem.ptr::<u32>(4).write(1)), Errno(0));
+/// assert_eq!(errno::<Errno>(mem.ptr::<u32>(8).write(1)), Errno(21));
+/// ```
 pub trait GuestErrorType {
     /// The value that means success.
     fn success() -> Self;
