@@ -503,18 +503,61 @@ mod maps {
         }
     }
 
-    /// Where the borrows are: the single slot while one region is borrowed,
-    /// then (in [`More`], allocated the first time a second borrow arrives
-    /// and kept) a small list while up to [`FEW`] are, the trees beyond.
-    /// The slot keeps the tracker small: a memory made per host call moves
-    /// and drops a few words, never two trees.
+    /// Where the borrows are: the single slot holds the newest borrowed
+    /// region; the others are in [`More`] (allocated the first time a second
+    /// borrow arrives, and kept): a small list while up to [`FEW`] are
+    /// there, the trees beyond. The slot keeps the tracker small — a memory
+    /// made per host call moves and drops a few words, never two trees — and
+    /// makes the usual pattern cheap however much else is held: a view taken
+    /// and dropped goes into the free slot and out of it again, and the
+    /// borrows held meanwhile stay where they are.
     ///
-    /// Invariant: outside a panic part-way through an update, at most one of
-    /// `single`, the list and the trees holds anything.
+    /// Invariant: the list and the trees never both hold anything (outside a
+    /// panic part-way through an update). The slot may be empty while `More`
+    /// is not, and may hold the same shared region as an entry of `More`;
+    /// each records its own borrows.
     #[derive(Default)]
     pub(super) struct Maps {
         single: Option<Single>,
         more: Option<Box<More>>,
+    }
+
+    /// Bounds covering every borrow of one kind recorded in [`More`]: a
+    /// region outside them overlaps none of those borrows, whatever their
+    /// number, so the list and tree searches are skipped. Borrows clustered
+    /// in one part of memory (a host call's buffers) leave every access
+    /// elsewhere at the cost of no borrows at all.
+    ///
+    /// Conservative: it grows as borrows are added and shrinks back to empty
+    /// only when [`More`] holds no borrow of its kind, so after releases it
+    /// may cover more than the borrows left, which only costs a search.
+    #[derive(Clone, Copy, Debug)]
+    struct Span {
+        start: u64,
+        end: u64,
+    }
+
+    impl Default for Span {
+        /// Covers nothing.
+        fn default() -> Self {
+            Span {
+                start: u64::MAX,
+                end: 0,
+            }
+        }
+    }
+
+    impl Span {
+        #[inline(always)]
+        fn cover(&mut self, s: &Single) {
+            self.start = self.start.min(s.start);
+            self.end = self.end.max(s.end);
+        }
+
+        #[inline(always)]
+        fn overlaps(&self, start: u64, end: u64) -> bool {
+            self.start < end && start < self.end
+        }
     }
 
     /// The records beyond the single slot.
@@ -530,6 +573,13 @@ mod maps {
         /// The union of the shared borrows as disjoint segments with cover
         /// counts; touching segments have different counts.
         shared: BTreeMap<u64, Segment>,
+        /// How many entries of `few` are mut borrows; never less than that
+        /// (the spans rely on it), so it is raised before a push.
+        few_mut: usize,
+        /// Covers every mut borrow in `few` and `exclusive`.
+        mut_span: Span,
+        /// Covers every shared borrow in `few` and `shared`.
+        shared_span: Span,
     }
 
     /// How many borrowed regions the small list holds before they move to
@@ -577,9 +627,9 @@ mod maps {
             Some(region(s, e))
         }
 
-        // The queries look everywhere: outside a panic part-way through an
-        // update, at most one of the slot, the list and the trees holds
-        // anything, so the others cost an emptiness test each.
+        // The queries look everywhere: the slot, then `More`, whose spans
+        // answer for the list and the trees at once when `r` lies outside
+        // every borrow recorded there.
 
         #[inline]
         pub(super) fn mut_overlaps(&self, r: Region) -> bool {
@@ -613,7 +663,7 @@ mod maps {
         /// is 0, else `shared` shared borrows.
         #[inline]
         fn add(&mut self, r: Region, shared: u64) {
-            if self.is_empty() {
+            if self.single.is_none() {
                 self.single = Some(Single::of(r, shared));
                 return;
             }
@@ -622,25 +672,22 @@ mod maps {
             self.add_to_more(r, shared);
         }
 
-        /// [`add`](Self::add) when something is recorded already. Every move
-        /// copies before it clears, so a panicking allocation leaves each
-        /// borrow recorded at least once.
+        /// [`add`](Self::add) when the slot is taken: the new borrow takes
+        /// the slot, and what held it moves to `More`, copied before the slot
+        /// is overwritten, so a panicking allocation leaves every granted
+        /// borrow recorded (the new one is not granted then).
         #[inline(never)]
         fn add_to_more(&mut self, r: Region, shared: u64) {
             let entry = Single::of(r, shared);
-            if let Some(s) = &mut self.single {
-                if s.shared > 0 && shared > 0 && s.is_span(&entry) {
-                    s.shared += shared;
-                    return;
+            match &mut self.single {
+                Some(s) if s.shared > 0 && shared > 0 && s.is_span(&entry) => s.shared += shared,
+                Some(s) => {
+                    let moved = *s;
+                    more_of(&mut self.more).add(moved);
+                    self.single = Some(entry);
                 }
-                let moved = *s;
-                let more = more_of(&mut self.more);
-                more.add(moved);
-                self.single = None;
-                more.add(entry);
-                return;
+                None => self.single = Some(entry),
             }
-            more_of(&mut self.more).add(entry);
         }
 
         /// Records a mut borrow; the caller has checked it overlaps nothing.
@@ -661,7 +708,8 @@ mod maps {
         }
 
         /// Takes one borrow of exactly `r` off the single slot; whether it
-        /// was there.
+        /// was there. An emptied slot stays empty until the next borrow
+        /// (nothing moves back from `More`).
         #[inline]
         fn remove_single(&mut self, r: Region, shared: bool) -> bool {
             match &mut self.single {
@@ -766,6 +814,9 @@ mod maps {
 
         #[inline]
         fn mut_overlaps(&self, r: Region) -> bool {
+            if !self.mut_span.overlaps(u64::from(r.start), r.end()) {
+                return false;
+            }
             if self.few.iter().any(|s| s.shared == 0 && s.overlaps(r)) {
                 return true;
             }
@@ -780,6 +831,9 @@ mod maps {
 
         #[inline]
         fn shared_overlaps(&self, r: Region) -> bool {
+            if !self.shared_span.overlaps(u64::from(r.start), r.end()) {
+                return false;
+            }
             if self.few.iter().any(|s| s.shared > 0 && s.overlaps(r)) {
                 return true;
             }
@@ -799,11 +853,21 @@ mod maps {
         /// Records `entry` in the list or the trees, wherever the records
         /// are now; a full list moves to the trees first.
         fn add(&mut self, entry: Single) {
+            // A shared borrow of exactly this region can be listed only if
+            // the region overlaps the shared span as it is before `entry`.
+            let may_repeat = entry.shared > 0 && self.shared_span.overlaps(entry.start, entry.end);
+            // Covered first: wherever the entry ends up, and even if that
+            // panics part-way, the span covers it.
+            if entry.shared == 0 {
+                self.mut_span.cover(&entry);
+            } else {
+                self.shared_span.cover(&entry);
+            }
             if !self.exclusive.is_empty() || !self.shared.is_empty() {
                 self.add_to_trees(entry);
                 return;
             }
-            if entry.shared > 0
+            if may_repeat
                 && let Some(s) = self
                     .few
                     .iter_mut()
@@ -813,6 +877,7 @@ mod maps {
                 return;
             }
             if self.few.len() < FEW {
+                self.few_mut += usize::from(entry.shared == 0);
                 push(&mut self.few, entry);
                 return;
             }
@@ -823,6 +888,7 @@ mod maps {
                 self.add_to_trees(listed);
             }
             self.few.clear();
+            self.few_mut = 0;
             self.add_to_trees(entry);
         }
 
@@ -837,32 +903,47 @@ mod maps {
         /// Takes one borrow of exactly `r` off the list; whether it was
         /// there.
         fn remove_listed(&mut self, r: Region, shared: bool) -> bool {
+            // From the end: views are usually released newest first.
             let Some(i) = self
                 .few
                 .iter()
-                .position(|s| s.is(r) && (s.shared > 0) == shared)
+                .rposition(|s| s.is(r) && (s.shared > 0) == shared)
             else {
                 return false;
             };
             if shared && self.few[i].shared > 1 {
                 self.few[i].shared -= 1;
             } else {
-                self.few.swap_remove(i);
+                let gone = self.few.swap_remove(i);
+                self.few_mut -= usize::from(gone.shared == 0);
             }
             true
         }
 
         fn remove_mut(&mut self, r: Region) {
-            if self.remove_listed(r, false) {
-                return;
+            if !self.remove_listed(r, false) {
+                let end = self.exclusive.remove(&u64::from(r.start));
+                debug_assert_eq!(end, Some(r.end()), "released a mut borrow never recorded");
             }
-            let end = self.exclusive.remove(&u64::from(r.start));
-            debug_assert_eq!(end, Some(r.end()), "released a mut borrow never recorded");
+            self.shrink_spans();
+        }
+
+        /// Empties the span of each kind of which nothing is recorded here
+        /// any more.
+        #[inline]
+        fn shrink_spans(&mut self) {
+            if self.few_mut == 0 && self.exclusive.is_empty() {
+                self.mut_span = Span::default();
+            }
+            if self.few.len() == self.few_mut && self.shared.is_empty() {
+                self.shared_span = Span::default();
+            }
         }
 
         /// Takes one from the cover count over `r`, dropping segments at zero.
         fn remove_shared(&mut self, r: Region) {
             if self.remove_listed(r, true) {
+                self.shrink_spans();
                 return;
             }
             let (s, e) = (u64::from(r.start), r.end());
@@ -870,6 +951,7 @@ mod maps {
                 // The common case: the borrow's own segment. Its touching
                 // neighbours have other counts, so nothing needs merging.
                 self.shared.remove(&s);
+                self.shrink_spans();
                 return;
             }
             self.split_at(s);
@@ -889,6 +971,7 @@ mod maps {
             }
             self.merge_at(s);
             self.merge_at(e);
+            self.shrink_spans();
         }
 
         /// Adds `count` to the cover count over `[s, e)` in the tree.

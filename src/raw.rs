@@ -6,8 +6,9 @@
 //!   proves that, through the borrow tracker, for the bytes it names;
 //! - atomic copies, for shared memories that guest threads write at any
 //!   moment: every access is a relaxed atomic load or store, as wide as the
-//!   host address's alignment allows (up to 8 bytes), so an aligned value is
-//!   never torn and no Rust reference to the bytes is ever made.
+//!   host address's alignment allows (up to 8 bytes; 4 on targets without
+//!   64-bit atomics), so an aligned value of a width the target has atomics
+//!   for is never torn, and no Rust reference to the bytes is ever made.
 
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;

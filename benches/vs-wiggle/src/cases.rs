@@ -215,6 +215,19 @@ fn hold_ours(mem: &ours::SliceMemory<'_>, n: u32, mutable: bool) -> Vec<ours::Bo
         .collect()
 }
 
+/// `n` mut borrows of 8 bytes around where the operations run (one at 0,
+/// the rest from 200 up, 16 bytes apart), so the tracker's span of held
+/// borrows covers the operations' regions (64..68, 128..192) and its list or
+/// trees must be searched: the worst placement for the span shortcut.
+fn hold_ours_around(mem: &ours::SliceMemory<'_>, n: u32) -> Vec<ours::BorrowHandle> {
+    (0..n)
+        .map(|i| {
+            let at = if i == 0 { 0 } else { 200 + 16 * (i - 1) };
+            mem.mut_borrow(ours::Region::new(at, 8)).unwrap()
+        })
+        .collect()
+}
+
 fn release_ours(mem: &ours::SliceMemory<'_>, hs: Vec<ours::BorrowHandle>, mutable: bool) {
     for h in hs {
         if mutable { mem.mut_unborrow(h) } else { mem.shared_unborrow(h) }
@@ -284,11 +297,20 @@ pub fn run_one(name: &str, iters: u64) {
         }
     };
     // `ours_as_slice_64_held_N` / `ours_read_u32_held_N`: the operation
-    // with `N` mut borrows held elsewhere.
-    if let Some((op, n)) = name.rsplit_once("_held_") {
-        let n: u32 = n.parse().expect("a count after _held_");
+    // with `N` mut borrows held elsewhere; `..._around_N`: with `N` held
+    // around it (callgrind only).
+    let held_case = name
+        .rsplit_once("_held_")
+        .map(|(op, n)| (op, n, false))
+        .or_else(|| name.rsplit_once("_around_").map(|(op, n)| (op, n, true)));
+    if let Some((op, n, around)) = held_case {
+        let n: u32 = n.parse().expect("a count after _held_ or _around_");
         let e = &Env::new(FAR + 16 * n + 16);
-        let held = hold_ours(&e.ours_held, n, true);
+        let held = if around {
+            hold_ours_around(&e.ours_held, n)
+        } else {
+            hold_ours(&e.ours_held, n, true)
+        };
         let m: &dyn ours::GuestMemory = &e.ours_held;
         match op {
             "ours_as_slice_64" => repeat(&|| {
