@@ -220,21 +220,43 @@ impl BorrowTracker {
         }
     }
 
-    /// Whether this tracker is bound to the calling thread and records no
-    /// borrow that conflicts with an access of `r` (a write if `write`):
-    /// until this thread's next call nothing can change that, since every
-    /// other thread is refused.
+    /// Whether no recorded borrow conflicts with an access of `r` (a write
+    /// if `write`), asked on the thread the tracker is bound to: until this
+    /// thread's next call nothing can change that, since every other thread
+    /// is refused. The rest of [`is_empty_here`](Self::is_empty_here)'s
+    /// question when something is borrowed.
+    ///
+    /// # Safety
+    ///
+    /// [`is_empty_here`](Self::is_empty_here) returned `Some` on the calling
+    /// thread (so the tracker is bound to it), and this is not called from
+    /// inside `with_maps`.
     #[inline]
-    pub(crate) fn is_free_here(&self, r: Region, write: bool) -> bool {
+    pub(crate) unsafe fn allows_here(&self, r: Region, write: bool) -> bool {
+        // SAFETY: bound to this thread (the caller's precondition), so by the
+        // invariant on `maps` no other thread reaches the records, and no
+        // other reference to them is live on this thread; the shared
+        // reference ends with this expression.
+        let maps = unsafe { &*self.maps.get_unlocked() };
+        maps.allows(r, write)
+    }
+
+    /// Whether nothing at all is borrowed, asked on the thread this tracker
+    /// is bound to; `None` on any other thread, or for a tracker of any
+    /// thread. `Some(true)` means every access is free of conflicts
+    /// for every region; [`allows_here`](Self::allows_here) answers the
+    /// rest.
+    #[inline(always)]
+    pub(crate) fn is_empty_here(&self) -> Option<bool> {
         if self.owner == ANY_THREAD || self.owner != this_thread_if_known() {
-            return false;
+            return None;
         }
         // SAFETY: bound to this thread, so by the invariant on `maps` no
         // other thread reaches the records, and no other reference to them
         // is live on this thread (this is not called from inside
         // `with_maps`); the shared reference ends with this expression.
         let maps = unsafe { &*self.maps.get_unlocked() };
-        maps.is_empty() || maps.allows(r, write)
+        Some(maps.is_empty())
     }
 
     /// Runs `f` on the borrow records, or returns `None` if this thread may
@@ -593,8 +615,8 @@ mod maps {
         }
 
         /// Whether an access of `r` (a write if `write`) conflicts with no
-        /// borrow; out of line, so the callers' empty case stays small.
-        #[inline(never)]
+        /// borrow.
+        #[inline]
         pub(super) fn allows(&self, r: Region, write: bool) -> bool {
             !(self.mut_overlaps(r) || write && self.shared_overlaps(r))
         }
