@@ -155,7 +155,7 @@ pub unsafe trait GuestMemory: Send + Sync {
     /// # Ok::<(), GuestError>(())
     /// ```
     ///
-    /// ```compile_fail,E0277
+    /// ```compile_fail
     /// use guest_memory::{GuestMemory, GuestPtr};
     /// fn host_fn(mem: &dyn GuestMemory) -> GuestPtr<'_, u32> {
     ///     mem.ptr::<u32>(4) // needs `Self: Sized`: use `GuestPtr::new(mem, 4)`
