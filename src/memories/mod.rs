@@ -171,7 +171,7 @@ macro_rules! tracked_memory {
                     return None;
                 }
                 // Nothing borrowed is answered here; the rest out of line,
-                // as a tail call, so this path saves no registers.
+                // so this path saves no registers.
                 match self.tracker.is_empty_here() {
                     Some(true) => Some(self.cells()),
                     // SAFETY: `is_empty_here` just answered on this thread,
