@@ -250,14 +250,14 @@ pub struct GuestSlice<'a, T> {
 /// use guest_memory::{GuestError, GuestMemory, OwnedMemory};
 ///
 /// let mem = OwnedMemory::new(16);
-/// let mut a = mem.ptr::<[u32]>((0, 2)).as_slice_mut()?.unwrap();
-/// let mut b = mem.ptr::<[u32]>((8, 2)).as_slice_mut()?.unwrap(); // disjoint: fine
+/// let mut a = mem.ptr::<[u8]>((0, 2)).as_slice_mut()?.unwrap();
+/// let mut b = mem.ptr::<[u8]>((8, 2)).as_slice_mut()?.unwrap(); // disjoint: fine
 /// a.copy_from_slice(&[1, 2]);
 /// b[1] = 7;
 /// // Overlapping anything held is refused.
-/// assert!(matches!(mem.ptr::<[u8]>((4, 8)).as_slice(), Err(GuestError::PtrBorrowed(_))));
+/// assert!(matches!(mem.ptr::<[u8]>((1, 8)).as_slice(), Err(GuestError::PtrBorrowed(_))));
 /// drop((a, b));
-/// assert_eq!(mem.ptr::<[u32]>((0, 4)).to_vec()?, [1, 2, 0, 7]);
+/// assert_eq!(mem.ptr::<[u8]>((0, 10)).to_vec()?, [1, 2, 0, 0, 0, 0, 0, 0, 0, 7]);
 /// # Ok::<(), GuestError>(())
 /// ```
 pub struct GuestSliceMut<'a, T> {
@@ -344,10 +344,10 @@ impl<T> Drop for GuestSliceMut<'_, T> {
 /// use guest_memory::{GuestCow, GuestError, GuestMemory, OwnedMemory};
 ///
 /// let mem = OwnedMemory::new(16);
-/// mem.ptr::<[u16]>((4, 2)).copy_from_slice(&[3, 4])?;
-/// let cow = mem.ptr::<[u16]>((4, 2)).as_cow()?;
+/// mem.ptr::<[u8]>((4, 2)).copy_from_slice(&[3, 4])?;
+/// let cow = mem.ptr::<[u8]>((4, 2)).as_cow()?;
 /// assert!(matches!(cow, GuestCow::Borrowed(_))); // `Copied` on a shared memory
-/// assert_eq!(cow.iter().sum::<u16>(), 7);
+/// assert_eq!(cow.iter().sum::<u8>(), 7);
 /// # Ok::<(), GuestError>(())
 /// ```
 #[derive(Debug)]

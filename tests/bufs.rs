@@ -74,6 +74,9 @@ fn same_rules_on(mem: &dyn GuestMemory, copies: bool) {
         p(u32::MAX, 2).as_buf_mut(),
         Err(GuestError::PtrOverflow)
     ));
+    // (Multi-byte elements get buffers only where they are transparent: on
+    // little-endian hosts.)
+    #[cfg(target_endian = "little")]
     assert!(matches!(
         GuestPtr::<[u32]>::new(mem, (2, 1)).as_buf(),
         Err(GuestError::PtrNotAligned(_, 4))
@@ -118,6 +121,7 @@ fn a_copy_is_written_back_only_if_it_was_changed() {
     assert_eq!(mem.ptr::<[u8]>((0, 4)).to_vec().unwrap(), [1, 7, 0, 0]);
 }
 
+#[cfg(target_endian = "little")] // multi-byte buffers need a little-endian host
 #[test]
 fn a_host_misaligned_memory_copies_and_writes_back() {
     // A memory starting one byte past an 8-aligned address: `u32` views are
@@ -149,6 +153,7 @@ fn a_host_misaligned_memory_copies_and_writes_back() {
     ));
 }
 
+#[cfg(target_endian = "little")]
 /// The bytes of a `u64` buffer (8-aligned).
 fn bytemuck_bytes(v: &mut [u64]) -> &mut [u8] {
     let len = v.len() * 8;
