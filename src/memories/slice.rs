@@ -60,7 +60,9 @@ impl<'a> SliceMemory<'a> {
     /// A memory over `bytes`, with nothing borrowed, bound to the calling
     /// thread. (Without the `std` feature there are no thread identities:
     /// the memory is then for any thread, as
-    /// [`new_any_thread`](Self::new_any_thread) makes it.)
+    /// [`new_any_thread`](Self::new_any_thread) makes it. Features unify, so
+    /// code that shares one between threads should make it with
+    /// `new_any_thread`: another crate enabling `std` makes `new` bound.)
     #[inline]
     pub fn new(bytes: &'a mut [u8]) -> Self {
         #[cfg(feature = "std")]
