@@ -8,9 +8,7 @@ mod plugin;
 
 use guest_memory::{GuestError, GuestMemory, SharedSliceMemory, SliceMemory};
 use plugin::{Errno, State};
-use wasmtime::{
-    Caller, Config, Engine, Extern, Linker, Memory, MemoryType, Module, SharedMemory, Store,
-};
+use wasmtime::{Caller, Config, Engine, Extern, Linker, MemoryType, Module, SharedMemory, Store};
 
 /// The glue: from wasmtime's `Caller` to a `&dyn GuestMemory`, then the
 /// engine-independent host function, then its errno.
@@ -97,17 +95,15 @@ fn run(shared: bool) -> wasmtime::Result<()> {
     for failure in &store.data().failures {
         println!("  refused: {failure}");
     }
-    let check = |state: &State, mem: &dyn GuestMemory| plugin::check(state, mem);
     match instance.get_export(&mut store, "memory") {
         Some(Extern::Memory(memory)) => {
-            let memory: Memory = memory;
             let (bytes, state) = memory.data_and_store_mut(&mut store);
-            check(state, &SliceMemory::new(bytes))?;
+            plugin::check(state, &SliceMemory::new(bytes))?;
         }
         Some(Extern::SharedMemory(memory)) => {
             // SAFETY: as in `with_memory`; no guest code runs meanwhile.
             let mem = unsafe { SharedSliceMemory::new(memory.data()) };
-            check(store.data(), &mem)?;
+            plugin::check(store.data(), &mem)?;
         }
         _ => wasmtime::bail!("no memory"),
     }
