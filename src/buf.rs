@@ -267,11 +267,25 @@ impl<T> Drop for Copied<'_, T> {
     }
 }
 
+impl<T, V: Deref<Target = [T]>> Inner<'_, T, V> {
+    #[inline]
+    fn elements(&self) -> &[T] {
+        match self {
+            Inner::View(v) => v,
+            Inner::Copy(c) => &c.data,
+        }
+    }
+
+    fn is_copy(&self) -> bool {
+        matches!(self, Inner::Copy(_))
+    }
+}
+
 impl<T> GuestBuf<'_, T> {
     /// Whether the buffer is a copy (shared memory, or a host address not
     /// aligned for `T`) rather than a view in place.
     pub fn is_copy(&self) -> bool {
-        matches!(self.inner, Inner::Copy(_))
+        self.inner.is_copy()
     }
 }
 
@@ -279,7 +293,7 @@ impl<T> GuestBufMut<'_, T> {
     /// Whether the buffer is a copy, written back when dropped, rather than
     /// a view in place.
     pub fn is_copy(&self) -> bool {
-        matches!(self.inner, Inner::Copy(_))
+        self.inner.is_copy()
     }
 }
 
@@ -287,10 +301,7 @@ impl<T> Deref for GuestBuf<'_, T> {
     type Target = [T];
     #[inline]
     fn deref(&self) -> &[T] {
-        match &self.inner {
-            Inner::View(v) => v,
-            Inner::Copy(c) => &c.data,
-        }
+        self.inner.elements()
     }
 }
 
@@ -298,10 +309,7 @@ impl<T> Deref for GuestBufMut<'_, T> {
     type Target = [T];
     #[inline]
     fn deref(&self) -> &[T] {
-        match &self.inner {
-            Inner::View(v) => v,
-            Inner::Copy(c) => &c.data,
-        }
+        self.inner.elements()
     }
 }
 
