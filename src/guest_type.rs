@@ -3,7 +3,7 @@
 use alloc::vec::Vec;
 use core::mem::MaybeUninit;
 
-use crate::memory::{guest_bytes, read_into, region_for};
+use crate::memory::{guest_bytes, read_in_place, read_into, read_uninit, region_for};
 use crate::ptr::{array_bytes, check_align, slice_bytes};
 use crate::raw;
 use crate::{GuestError, GuestMemory, GuestPtr, OwnedMemory, Region};
@@ -130,9 +130,11 @@ pub trait GuestType<'a>: Sized {
         // Check the region before allocating: the length is the guest's. For
         // zero-size elements the check also bounds the count.
         let (r, _) = ptr.checked()?;
-        let size = Self::guest_size();
         let count = ptr.len();
         with_guest_bytes(ptr.mem(), r, |bytes| {
+            // Asked here rather than captured, so the optimizer sees the
+            // constant in this closure's own body.
+            let size = Self::guest_size();
             let mut out = Vec::with_capacity(count as usize);
             let mut at = 0u32;
             for chunk in chunks(bytes, size, count) {
@@ -323,15 +325,19 @@ pub fn write_via_scratch(
 #[inline]
 fn chunks(bytes: &[u8], size: u32, count: u32) -> impl Iterator<Item = &[u8]> {
     let size = size as usize;
-    (0..count as usize).map_while(move |i| bytes.get(i * size..(i + 1) * size))
+    // Two steps, so that each piece visibly has length `size` (a constant
+    // for every declared type): decoders' bounds checks on it fold away,
+    // and with them their fallback paths.
+    (0..count as usize).map_while(move |i| bytes.get(i.checked_mul(size)?..)?.get(..size))
 }
 
 /// The largest copy [`with_guest_bytes`] makes on the stack.
 const STACK_COPY: usize = 128;
 
-/// Copies the bytes of `r` out of `mem` with one check-and-copy
-/// ([`GuestMemory::read_bytes`]) and hands the copy to `f`. Small regions
-/// are copied to the stack.
+/// Copies the bytes of `r` out of `mem` with one check-and-copy (in place
+/// where [`GuestMemory::direct_access`] allows, else one
+/// [`GuestMemory::read_bytes`]) and hands the copy to `f`. Small regions are
+/// copied to the stack.
 ///
 /// # Errors
 ///
@@ -346,17 +352,17 @@ pub(crate) fn with_guest_bytes<R>(
     if len <= STACK_COPY {
         let mut buf = [MaybeUninit::<u8>::uninit(); STACK_COPY];
         let dst = &mut buf[..len];
-        mem.read_bytes(r.start, dst)?;
-        // SAFETY: `read_bytes` succeeded, so it wrote every byte of `dst`
-        // with an initialized value (trait rule 6); `MaybeUninit<u8>` and
+        read_uninit(mem, r.start, dst)?;
+        // SAFETY: `read_uninit` succeeded, so it wrote every byte of `dst`
+        // with an initialized value; `MaybeUninit<u8>` and
         // `u8` have one layout, and the result reborrows `buf`.
         let bytes = unsafe { &*(core::ptr::from_mut(dst) as *const [u8]) };
         Ok(f(bytes))
     } else {
         let mut v = Vec::<u8>::with_capacity(len);
-        mem.read_bytes(r.start, raw::spare_bytes(&mut v, len))?;
-        // SAFETY: `read_bytes` succeeded, so it initialized all `len` spare
-        // bytes (trait rule 6).
+        read_uninit(mem, r.start, raw::spare_bytes(&mut v, len))?;
+        // SAFETY: `read_uninit` succeeded, so it initialized all `len` spare
+        // bytes.
         unsafe { v.set_len(len) };
         Ok(f(&v))
     }
@@ -379,15 +385,9 @@ fn read_le<const N: usize>(
     check_align(Region::new(offset, N as u32), align)?;
     let mut buf = [0u8; N];
     let r = region_for(offset, N)?;
-    if let Some(base) = mem.direct_access(r, false) {
-        let src = guest_bytes(base, r)?;
-        // SAFETY: `direct_access` answered for a read of `r`, so (trait rule
-        // 7) no mut borrow overlaps it and no other thread writes the memory
-        // until this thread calls it again; this copy is made first. So
-        // nothing writes these bytes meanwhile and no `&mut` to them exists.
-        // `copy_out` stores the guest's bytes, which are initialized.
-        unsafe { raw::copy_out(src, raw::uninit_bytes(&mut buf)) };
-        return Ok(buf);
+    // SAFETY: `read_in_place` stores initialized bytes only, the guest's.
+    if let Some(done) = read_in_place(mem, r, unsafe { raw::uninit_bytes(&mut buf) }) {
+        return done.map(|()| buf);
     }
     read_into(mem, offset, &mut buf)?;
     Ok(buf)
@@ -446,9 +446,9 @@ macro_rules! primitives {
             fn read_slice(ptr: &GuestPtr<'a, [Self]>) -> Result<Vec<Self>, GuestError> {
                 let r = ptr.region()?;
                 let mut out = Vec::<$ty>::with_capacity(r.len as usize / $size);
-                ptr.mem().read_bytes(r.start, raw::spare_bytes(&mut out, ptr.len() as usize))?;
-                // SAFETY: `read_bytes` succeeded, so it initialized all
-                // `len * size_of` spare bytes (trait rule 6), and every bit
+                read_uninit(ptr.mem(), r.start, raw::spare_bytes(&mut out, ptr.len() as usize))?;
+                // SAFETY: `read_uninit` succeeded, so it initialized all
+                // `len * size_of` spare bytes, and every bit
                 // pattern is a valid number.
                 unsafe { out.set_len(ptr.len() as usize) };
                 if cfg!(target_endian = "big") {

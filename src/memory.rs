@@ -296,6 +296,43 @@ pub(crate) fn guest_bytes(
     }
 }
 
+/// Copies the bytes of `r` into `dst` (as long) in place, taking no lock, if
+/// the memory's [`GuestMemory::direct_access`] allows it; `None` if it does
+/// not, and nothing was copied. On `Some(Ok(()))` every byte of `dst` is
+/// initialized.
+#[inline]
+pub(crate) fn read_in_place(
+    mem: &dyn GuestMemory,
+    r: Region,
+    dst: &mut [MaybeUninit<u8>],
+) -> Option<Result<(), GuestError>> {
+    let base = mem.direct_access(r, false)?;
+    Some(guest_bytes(base, r).map(|src| {
+        // SAFETY: `direct_access` answered for a read of `r`, so (trait rule
+        // 7) no mut borrow overlaps it and no other thread writes the memory
+        // until this thread calls it again; this copy is made first. So
+        // nothing writes these bytes meanwhile and no `&mut` to them exists.
+        // `copy_out` checks that the lengths agree.
+        unsafe { raw::copy_out(src, dst) }
+    }))
+}
+
+/// Copies `dst.len()` bytes at `offset` out of `mem`: in place where
+/// [`read_in_place`] can, else with one [`GuestMemory::read_bytes`]. On
+/// success every byte of `dst` is initialized.
+#[inline]
+pub(crate) fn read_uninit(
+    mem: &dyn GuestMemory,
+    offset: u32,
+    dst: &mut [MaybeUninit<u8>],
+) -> Result<(), GuestError> {
+    let r = region_for(offset, dst.len())?;
+    match read_in_place(mem, r, dst) {
+        Some(done) => done,
+        None => mem.read_bytes(offset, dst),
+    }
+}
+
 /// [`GuestMemory::read_bytes`] into an initialized buffer.
 #[inline]
 pub(crate) fn read_into(

@@ -349,6 +349,15 @@ pub fn run_one(name: &str, iters: u64) {
             black_box(GuestPtr::<[Iovec]>::new(e.ours(), (black_box(0), 16)).to_vec().unwrap());
         }),
         "w48_iovecs_16" => e.w48(k, w48_iovecs),
+        "ours_iovecs_16_iter" => repeat(&|| {
+            black_box(
+                GuestPtr::<[Iovec]>::new(e.ours(), (black_box(0), 16))
+                    .iter()
+                    .map(|p| p?.read())
+                    .collect::<Result<Vec<_>, _>>()
+                    .unwrap(),
+            );
+        }),
         "ours_slice_memory_per_call" => {
             let mut bytes = e.w48.borrow_mut();
             for _ in 0..k {
