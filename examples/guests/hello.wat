@@ -1,7 +1,7 @@
 ;; A small WASI command: prints a greeting, its arguments and its first
 ;; environment variable with one fd_write of several iovecs.
 ;;
-;;   cargo run --release --example wasi_run -- --env GREETING=hi examples/guests/hello.wat world
+;;   cargo run --example wasi_run -- --env GREETING=hi examples/guests/hello.wat world
 (module
   (import "wasi_snapshot_preview1" "args_sizes_get" (func $args_sizes_get (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "args_get" (func $args_get (param i32 i32) (result i32)))
