@@ -424,3 +424,71 @@ fn transparent_records_get_zero_copy_slices() {
         Err(GuestError::PtrNotAligned(_, 4))
     ));
 }
+
+/// Records, arrays of records and arrays of numbers are copied out in one
+/// step, in place where the memory allows it (bound to this thread, no
+/// conflicting borrow) and under the tracker's lock otherwise: both ways
+/// honour the borrows held, and a bound memory refuses other threads.
+#[test]
+fn record_and_array_reads_honour_borrows_on_both_paths() {
+    use guest_memory::SliceMemory;
+    let pads = [
+        Padded { a: 1, b: 2, c: 3 },
+        Padded { a: 4, b: 5, c: 6 },
+        Padded { a: 7, b: 8, c: 9 },
+    ];
+    for bound in [true, false] {
+        let mut bytes = vec![0u8; 256];
+        let mem = if bound {
+            SliceMemory::new(&mut bytes)
+        } else {
+            SliceMemory::new_any_thread(&mut bytes)
+        };
+        let records = mem.ptr::<[Padded]>((16, 3));
+        records.copy_from_slice(&pads).unwrap();
+        let words = mem.ptr::<[u32]>((128, 4));
+        words.copy_from_slice(&[10, 11, 12, 13]).unwrap();
+
+        // A mut borrow elsewhere: every read goes through.
+        let elsewhere = mem.ptr::<[u8]>((200, 8)).as_slice_mut().unwrap().unwrap();
+        assert_eq!(records.to_vec().unwrap(), pads, "bound: {bound}");
+        assert_eq!(mem.ptr::<Padded>(28).read().unwrap(), pads[1]);
+        assert_eq!(words.to_vec().unwrap(), [10, 11, 12, 13]);
+
+        // A shared borrow over them: reads still go through.
+        let shared = mem.ptr::<[u8]>((16, 128)).as_slice().unwrap().unwrap();
+        assert_eq!(records.to_vec().unwrap(), pads);
+        assert_eq!(words.to_vec().unwrap(), [10, 11, 12, 13]);
+        drop(shared);
+
+        // A mut borrow over the second record and the third word: the
+        // arrays and that record are refused, the first record is not.
+        let over = mem.ptr::<[u8]>((33, 1)).as_slice_mut().unwrap().unwrap();
+        let over_word = mem.ptr::<[u8]>((137, 2)).as_slice_mut().unwrap().unwrap();
+        for err in [
+            records.to_vec().unwrap_err(),
+            mem.ptr::<Padded>(28).read().unwrap_err(),
+            words.to_vec().unwrap_err(),
+            mem.ptr::<[Padded; 3]>(16).read().unwrap_err(),
+        ] {
+            assert!(
+                matches!(err.root_cause(), GuestError::PtrBorrowed(_)),
+                "bound: {bound}: {err:?}"
+            );
+        }
+        assert_eq!(mem.ptr::<Padded>(16).read().unwrap(), pads[0]);
+        drop((over, over_word, elsewhere));
+        assert_eq!(mem.ptr::<[Padded; 3]>(16).read().unwrap(), pads);
+
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let got = records.to_vec();
+                if bound {
+                    assert!(matches!(got, Err(GuestError::WrongThread)), "{got:?}");
+                } else {
+                    assert_eq!(got.unwrap(), pads);
+                }
+            });
+        });
+    }
+}
