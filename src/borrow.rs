@@ -149,10 +149,11 @@ const ANY_THREAD: u64 = 0;
 /// - [`BorrowTracker::new`]: any thread may use it; every operation takes a
 ///   small spin lock (one atomic read-modify-write and a store), and with
 ///   nothing borrowed that is most of its cost.
-/// - [`BorrowTracker::new_thread_bound`]: only the thread that made it may
-///   use it, and that thread needs no atomic operation at all. From any other
-///   thread, borrows and accesses fail with [`GuestError::WrongThread`], the
-///   queries answer as if everything were borrowed, and a release (a view
+/// - `BorrowTracker::new_thread_bound` (with the `std` feature): only the
+///   thread that made it may use it, and that thread needs no atomic
+///   operation at all. From any other thread, borrows and accesses fail
+///   with [`GuestError::WrongThread`], the queries answer as if everything
+///   were borrowed, and a release (a view
 ///   made on the owning thread, dropped on another) leaves its borrow
 ///   recorded: the region stays borrowed, which refuses more, never less. A
 ///   memory made per host call, which lives and dies on one thread, loses

@@ -76,9 +76,8 @@ pub enum GuestError {
     /// access.
     #[error("pointer borrowed: {0}")]
     PtrBorrowed(Region),
-    /// A memory bound to one thread (see
-    /// [`BorrowTracker::new_thread_bound`](crate::BorrowTracker::new_thread_bound))
-    /// was used from another.
+    /// A memory bound to one thread (see the tracker's
+    /// [two kinds](crate::BorrowTracker#two-kinds)) was used from another.
     #[error("guest memory used from a thread other than the one it is bound to")]
     WrongThread,
     /// No NUL byte ended a C string within the length allowed

@@ -21,7 +21,7 @@ use crate::BorrowTracker;
 /// [`SliceMemory::new_any_thread`], whose every access takes a small lock.
 ///
 /// [`GuestError::WrongThread`]: crate::GuestError::WrongThread
-/// [`BorrowTracker::new_thread_bound`]: crate::BorrowTracker::new_thread_bound
+/// [`BorrowTracker::new_thread_bound`]: crate::BorrowTracker#two-kinds
 ///
 /// Zero-copy views of multi-byte types need the bytes to start at a host
 /// address aligned for the type; engine memories are page-aligned. Over a
