@@ -153,11 +153,11 @@ const ANY_THREAD: u64 = 0;
 ///   thread that made it may use it, and that thread needs no atomic
 ///   operation at all. From any other thread, borrows and accesses fail
 ///   with [`GuestError::WrongThread`], the queries answer as if everything
-///   were borrowed, and a release (a view
-///   made on the owning thread, dropped on another) leaves its borrow
-///   recorded: the region stays borrowed, which refuses more, never less. A
-///   memory made per host call, which lives and dies on one thread, loses
-///   nothing by it ([`SliceMemory::new`](crate::SliceMemory::new) makes one).
+///   were borrowed, and a release (a view made on the owning thread, dropped
+///   on another) leaves its borrow recorded: the region stays borrowed,
+///   which refuses more, never less. A memory made per host call, which
+///   lives and dies on one thread, loses nothing by it
+///   ([`SliceMemory::new`](crate::SliceMemory::new) makes one).
 ///
 /// [`GuestMemory`]: crate::GuestMemory
 ///
