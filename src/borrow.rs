@@ -133,8 +133,11 @@ mod no_std_ids {
     }
 }
 
-/// `owner` of a tracker any thread may use.
-const ANY_THREAD: u64 = 0;
+/// `owner` of a tracker any thread may use: no thread's identity (those
+/// count up from 1, and an unknown thread's is 0), so comparing `owner` with
+/// the calling thread's identity alone says whether the tracker is bound to
+/// this thread.
+const ANY_THREAD: u64 = u64::MAX;
 
 /// An interval-based borrow tracker, embeddable in any [`GuestMemory`].
 ///
@@ -249,7 +252,7 @@ impl BorrowTracker {
     /// rest.
     #[inline(always)]
     pub(crate) fn is_empty_here(&self) -> Option<bool> {
-        if self.owner == ANY_THREAD || self.owner != this_thread_if_known() {
+        if !self.is_bound_here() {
             return None;
         }
         // SAFETY: bound to this thread, so by the invariant on `maps` no
@@ -260,6 +263,30 @@ impl BorrowTracker {
         Some(maps.is_empty())
     }
 
+    /// Whether this tracker is bound to the calling thread (never, for a
+    /// tracker of any thread: [`ANY_THREAD`] is no thread's identity).
+    #[inline(always)]
+    fn is_bound_here(&self) -> bool {
+        self.owner == this_thread_if_known()
+    }
+
+    /// Runs `f` on the records when this tracker is bound to the calling
+    /// thread, else returns `None`; for the quick paths of borrowing and
+    /// releasing, which run only there and inline into each memory's trait
+    /// methods. `f` is this module's own code, as for
+    /// [`with_maps`](Self::with_maps).
+    #[inline(always)]
+    fn with_maps_here<R>(&self, f: impl FnOnce(&mut Maps) -> R) -> Option<R> {
+        if !self.is_bound_here() {
+            return None;
+        }
+        // SAFETY: bound to this thread, so by the invariant on `maps` no
+        // other thread reaches the records; no other reference to them is
+        // live on this thread, since `f` never calls back into the tracker
+        // and this is not called from inside `with_maps`.
+        Some(f(unsafe { self.maps.get_unlocked() }))
+    }
+
     /// Runs `f` on the borrow records, or returns `None` if this thread may
     /// not reach them. `f` is always this module's own code: it never calls
     /// back into the tracker and never runs a caller's code.
@@ -268,7 +295,7 @@ impl BorrowTracker {
         // One call site for `f`, so that it is inlined.
         let guard = if self.owner == ANY_THREAD {
             Some(self.maps.lock())
-        } else if self.owner == this_thread_if_known() {
+        } else if self.is_bound_here() {
             None
         } else {
             return None;
@@ -310,7 +337,19 @@ impl BorrowTracker {
     ///
     /// [`GuestError::PtrBorrowed`] if any outstanding borrow overlaps `r`;
     /// [`GuestError::WrongThread`] from a thread the tracker is not bound to.
+    #[inline]
     pub fn mut_borrow(&self, r: Region) -> Result<BorrowHandle, GuestError> {
+        if self.with_maps_here(|m| m.try_add_alone(r, 0)) == Some(true) {
+            return Ok(self.handle(r, MUT_BIT));
+        }
+        self.mut_borrow_searching(r)
+    }
+
+    /// [`mut_borrow`](Self::mut_borrow) when the quick path does not answer:
+    /// the slot is taken, or `r` meets the span of the borrows beyond it,
+    /// or the tracker is for any thread.
+    #[inline(never)]
+    fn mut_borrow_searching(&self, r: Region) -> Result<BorrowHandle, GuestError> {
         let granted = self.with_maps(|m| {
             let free = !m.mut_overlaps(r) && !m.shared_overlaps(r);
             if free {
@@ -331,7 +370,18 @@ impl BorrowTracker {
     ///
     /// [`GuestError::PtrBorrowed`] if an outstanding mut borrow overlaps `r`;
     /// [`GuestError::WrongThread`] from a thread the tracker is not bound to.
+    #[inline]
     pub fn shared_borrow(&self, r: Region) -> Result<BorrowHandle, GuestError> {
+        if self.with_maps_here(|m| m.try_add_alone(r, 1)) == Some(true) {
+            return Ok(self.handle(r, 0));
+        }
+        self.shared_borrow_searching(r)
+    }
+
+    /// [`shared_borrow`](Self::shared_borrow) when the quick path does not
+    /// answer, as for [`mut_borrow_searching`](Self::mut_borrow_searching).
+    #[inline(never)]
+    fn shared_borrow_searching(&self, r: Region) -> Result<BorrowHandle, GuestError> {
         let granted = self.with_maps(|m| {
             let free = !m.mut_overlaps(r);
             if free {
@@ -355,7 +405,20 @@ impl BorrowTracker {
     /// (it came from another tracker, or is a shared borrow's handle). Safe
     /// code can only get there by mixing up two memories; the borrow is not
     /// released, so nothing aliases.
+    #[inline]
     pub fn mut_unborrow(&self, h: BorrowHandle) {
+        if h.raw() == (self.id << 1) | MUT_BIT
+            && self.with_maps_here(|m| m.try_remove_alone(h.region(), 0)) == Some(true)
+        {
+            return;
+        }
+        self.mut_unborrow_searching(h);
+    }
+
+    /// [`mut_unborrow`](Self::mut_unborrow) when the quick path does not
+    /// answer: the handle is checked, and the borrow looked for everywhere.
+    #[inline(never)]
+    fn mut_unborrow_searching(&self, h: BorrowHandle) {
         let r = self.check_handle(&h, MUT_BIT);
         self.with_maps(|m| m.remove_mut(r));
     }
@@ -368,7 +431,21 @@ impl BorrowTracker {
     /// If `h` was not issued by this tracker's
     /// [`shared_borrow`](Self::shared_borrow), as for
     /// [`mut_unborrow`](Self::mut_unborrow).
+    #[inline]
     pub fn shared_unborrow(&self, h: BorrowHandle) {
+        if h.raw() == self.id << 1
+            && self.with_maps_here(|m| m.try_remove_alone(h.region(), 1)) == Some(true)
+        {
+            return;
+        }
+        self.shared_unborrow_searching(h);
+    }
+
+    /// [`shared_unborrow`](Self::shared_unborrow) when the quick path does
+    /// not answer, as for
+    /// [`mut_unborrow_searching`](Self::mut_unborrow_searching).
+    #[inline(never)]
+    fn shared_unborrow_searching(&self, h: BorrowHandle) {
         let r = self.check_handle(&h, 0);
         self.with_maps(|m| m.remove_shared(r));
     }
@@ -728,6 +805,38 @@ mod maps {
             if !r.is_empty() {
                 self.add(r, 1);
             }
+        }
+
+        /// Records a borrow of `r` (mut if `shared` is 0, else `shared`
+        /// shared borrows) in the empty slot when no search is needed to
+        /// grant it: `r` is not empty and lies outside the spans of the
+        /// borrows beyond the slot that it could conflict with. Whether it
+        /// did; if not, nothing changed.
+        #[inline(always)]
+        pub(super) fn try_add_alone(&mut self, r: Region, shared: u64) -> bool {
+            if self.single.is_some() || r.is_empty() {
+                return false;
+            }
+            if let Some(m) = &self.more {
+                let (s, e) = (u64::from(r.start), r.end());
+                if m.mut_span.overlaps(s, e) || shared == 0 && m.shared_span.overlaps(s, e) {
+                    return false;
+                }
+            }
+            self.single = Some(Single::of(r, shared));
+            true
+        }
+
+        /// Empties the slot if it holds exactly one borrow of `r` of this
+        /// kind (`shared` as for [`try_add_alone`](Self::try_add_alone), 1 for
+        /// a shared borrow); whether it did.
+        #[inline(always)]
+        pub(super) fn try_remove_alone(&mut self, r: Region, shared: u64) -> bool {
+            if self.single == Some(Single::of(r, shared)) {
+                self.single = None;
+                return true;
+            }
+            false
         }
 
         /// Takes one borrow of exactly `r` off the single slot; whether it
