@@ -694,9 +694,29 @@ mod maps {
 
         /// Whether an access of `r` (a write if `write`) conflicts with no
         /// borrow.
+        ///
+        /// The slot and the spans are checked inline; only a region that
+        /// meets a span goes on to [`More::allows`], out of line and as the
+        /// last call, so that the usual answer saves no registers.
         #[inline]
         pub(super) fn allows(&self, r: Region, write: bool) -> bool {
-            !(self.mut_overlaps(r) || write && self.shared_overlaps(r))
+            if r.is_empty() {
+                return true;
+            }
+            if let Some(s) = self.single
+                && (s.shared == 0 || write)
+                && s.overlaps(r)
+            {
+                return false;
+            }
+            let Some(m) = &self.more else {
+                return true;
+            };
+            let (start, end) = (u64::from(r.start), r.end());
+            if !(m.mut_span.overlaps(start, end) || write && m.shared_span.overlaps(start, end)) {
+                return true;
+            }
+            m.allows(r, write)
         }
 
         /// The single slot and the small list, as one list.
@@ -940,6 +960,12 @@ mod maps {
     }
 
     impl More {
+        /// [`Maps::allows`] over these records alone.
+        #[inline(never)]
+        fn allows(&self, r: Region, write: bool) -> bool {
+            !(self.mut_overlaps(r) || write && self.shared_overlaps(r))
+        }
+
         fn is_empty(&self) -> bool {
             self.few.is_empty() && self.exclusive.is_empty() && self.shared.is_empty()
         }

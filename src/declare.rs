@@ -240,7 +240,7 @@ pub mod __private {
         typename: &'static str,
         fields: &[&'static str],
     ) -> Result<(), GuestError> {
-        match crate::ptr::array_bytes(mem, base, 1, size, 1) {
+        match crate::ptr::array_bytes(mem.base(), base, 1, size, 1) {
             Ok(_) => Ok(()),
             Err(e) => Err(e.in_data_field(typename, fields.last().copied().unwrap_or(""))),
         }

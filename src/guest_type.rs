@@ -165,7 +165,7 @@ pub trait GuestType<'a>: Sized {
         // Checks the region as a slice (zero-size elements included) before
         // encoding anything.
         slice_bytes(
-            ptr.mem(),
+            ptr.mem().base(),
             ptr.offset_base(),
             ptr.len(),
             Self::guest_size(),
@@ -314,7 +314,7 @@ pub fn write_via_scratch(
     align: usize,
     fill: impl FnOnce(&OwnedMemory) -> Result<(), GuestError>,
 ) -> Result<(), GuestError> {
-    let (r, _) = array_bytes(mem, offset, count, size, align)?;
+    let (r, _) = array_bytes(mem.base(), offset, count, size, align)?;
     let mut scratch = OwnedMemory::new(r.len as usize);
     fill(&scratch)?;
     mem.write_bytes(offset, scratch.as_bytes_mut())

@@ -71,6 +71,9 @@ use crate::{BorrowHandle, GuestError, GuestPtr, Pointee, Region};
 ///    borrow of it or reads or writes its bytes. (A memory bound to one
 ///    thread can promise that; a memory any thread may use cannot without a
 ///    lock, and keeps the provided `None`.)
+/// 8. **`unshared_base` agrees.** An override of
+///    [`unshared_base`](Self::unshared_base) returns `None` exactly when
+///    `is_shared_memory()` is `true`, and `Some(base())` otherwise.
 ///
 /// # Thread safety of the crate's own accesses
 ///
@@ -175,6 +178,20 @@ pub unsafe trait GuestMemory: Send + Sync {
     #[inline]
     fn is_shared_memory(&self) -> bool {
         false
+    }
+
+    /// `Some(base())` unless this is a shared memory, `None` then: the two
+    /// answers a zero-copy view needs first, in one call. The provided
+    /// version asks [`is_shared_memory`](Self::is_shared_memory) and
+    /// [`base`](Self::base); an override must answer the same (trait
+    /// rule 8).
+    #[inline]
+    fn unshared_base(&self) -> Option<&[UnsafeCell<u8>]> {
+        if self.is_shared_memory() {
+            None
+        } else {
+            Some(self.base())
+        }
     }
 
     /// The whole memory, when one plain access of `r` (a write if `write`)
@@ -388,6 +405,10 @@ macro_rules! forward_guest_memory {
             #[inline]
             fn is_shared_memory(&self) -> bool {
                 T::is_shared_memory(self)
+            }
+            #[inline]
+            fn unshared_base(&self) -> Option<&[UnsafeCell<u8>]> {
+                T::unshared_base(self)
             }
             #[inline]
             fn direct_access(&self, r: Region, write: bool) -> Option<&[UnsafeCell<u8>]> {

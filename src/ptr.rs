@@ -335,12 +335,26 @@ impl<'a, T> GuestPtr<'a, [T]> {
 
     /// Checks arithmetic, guest alignment and bounds; returns the region and
     /// its bytes.
+    #[inline]
     pub(crate) fn checked(&self) -> Result<(Region, &'a [UnsafeCell<u8>]), GuestError>
     where
         T: GuestType<'a>,
     {
+        self.checked_in(self.mem.base())
+    }
+
+    /// [`checked`](Self::checked) against `base`, the memory's `base()`
+    /// already asked for.
+    #[inline]
+    pub(crate) fn checked_in(
+        &self,
+        base: &'a [UnsafeCell<u8>],
+    ) -> Result<(Region, &'a [UnsafeCell<u8>]), GuestError>
+    where
+        T: GuestType<'a>,
+    {
         slice_bytes(
-            self.mem,
+            base,
             self.offset_base(),
             self.len(),
             T::guest_size(),
@@ -417,7 +431,7 @@ impl<'a> GuestPtr<'a, str> {
 /// checked: arithmetic, alignment of the guest offset, bounds, in that order.
 #[inline]
 pub(crate) fn array_bytes(
-    mem: &dyn GuestMemory,
+    base: &[UnsafeCell<u8>],
     offset: u32,
     count: u32,
     size: u32,
@@ -426,7 +440,7 @@ pub(crate) fn array_bytes(
     let bytes = or_overflow(count.checked_mul(size))?;
     let r = checked_region(offset, bytes)?;
     check_align(r, align)?;
-    Ok((r, guest_bytes(mem.base(), r)?))
+    Ok((r, guest_bytes(base, r)?))
 }
 
 /// [`array_bytes`] for a guest `[T]`, whose elements, when their guest size
@@ -435,15 +449,15 @@ pub(crate) fn array_bytes(
 /// per-element loop would run that often.
 #[inline]
 pub(crate) fn slice_bytes(
-    mem: &dyn GuestMemory,
+    base: &[UnsafeCell<u8>],
     offset: u32,
     count: u32,
     size: u32,
     align: usize,
 ) -> Result<(Region, &[UnsafeCell<u8>]), GuestError> {
-    let checked = array_bytes(mem, offset, count, size, align)?;
+    let checked = array_bytes(base, offset, count, size, align)?;
     if size == 0 {
-        guest_bytes(mem.base(), checked_region(offset, count)?)?;
+        guest_bytes(base, checked_region(offset, count)?)?;
     }
     Ok(checked)
 }

@@ -29,14 +29,17 @@ pub(crate) enum Placement<T> {
 
 impl<'a, T: GuestType<'a>> GuestPtr<'a, [T]> {
     /// Every check a view needs, and where it would point; `None` on a
-    /// shared memory, which is never viewed in place.
+    /// shared memory, which is never viewed in place (but whose pointer is
+    /// checked all the same, so a bad one is an error there too).
     #[inline]
     pub(crate) fn placement(&self) -> Result<Option<Placement<T>>, GuestError>
     where
         T: GuestTypeTransparent<'a>,
     {
-        let placement = self.host_location()?;
-        Ok((!self.mem().is_shared_memory()).then_some(placement))
+        match self.mem().unshared_base() {
+            Some(base) => self.host_location_in(base).map(Some),
+            None => self.host_location().map(|_| None),
+        }
     }
 
     /// Every check but the memory's kind: arithmetic, guest alignment and
@@ -46,7 +49,17 @@ impl<'a, T: GuestType<'a>> GuestPtr<'a, [T]> {
     where
         T: GuestTypeTransparent<'a>,
     {
-        let (region, bytes) = self.checked()?;
+        self.host_location_in(self.mem().base())
+    }
+
+    /// [`host_location`](Self::host_location) against `base`, the memory's
+    /// `base()` already asked for.
+    #[inline]
+    fn host_location_in(&self, base: &'a [UnsafeCell<u8>]) -> Result<Placement<T>, GuestError>
+    where
+        T: GuestTypeTransparent<'a>,
+    {
+        let (region, bytes) = self.checked_in(base)?;
         if u64::try_from(size_of::<T>()).ok() != Some(u64::from(T::guest_size())) {
             // Only an array type whose guest size saturated gets here; its
             // region holds fewer bytes than the host type, so no view.

@@ -7,7 +7,9 @@ use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use common::iterations;
-use guest_memory::{GuestCow, GuestError, GuestMemory, GuestStrCow, SharedSliceMemory};
+use guest_memory::{
+    GuestCow, GuestError, GuestMemory, GuestStrCow, OwnedMemory, SharedSliceMemory, SliceMemory,
+};
 
 fn cells(n: usize) -> Vec<UnsafeCell<u8>> {
     (0..n).map(|_| UnsafeCell::new(0)).collect()
@@ -164,4 +166,33 @@ fn plain_accesses_do_not_consult_borrows() {
     assert!(mem.is_mut_borrowed(guest_memory::Region::new(4, 1)));
     mem.mut_unborrow(h);
     assert!(!mem.has_outstanding_borrows());
+}
+
+#[test]
+fn unshared_base_is_base_exactly_when_not_shared() {
+    fn agrees(mem: &dyn GuestMemory) {
+        let base = mem.base();
+        match mem.unshared_base() {
+            Some(b) => {
+                assert!(!mem.is_shared_memory());
+                assert_eq!((b.as_ptr(), b.len()), (base.as_ptr(), base.len()));
+            }
+            None => assert!(mem.is_shared_memory()),
+        }
+    }
+    let cells = cells(16);
+    // SAFETY: the cells are accessed only through `shared`, atomically.
+    let shared = unsafe { SharedSliceMemory::new(&cells) };
+    let owned = OwnedMemory::new(16);
+    let mut bytes = vec![0u8; 16];
+    let slice = SliceMemory::new(&mut bytes);
+    for mem in [&shared as &dyn GuestMemory, &owned, &slice] {
+        agrees(mem);
+        agrees(&mem);
+        agrees(&Box::new(mem));
+    }
+    assert!(shared.unshared_base().is_none());
+    assert!(owned.unshared_base().is_some());
+    agrees(&std::sync::Arc::new(shared));
+    agrees(&std::sync::Arc::new(owned));
 }

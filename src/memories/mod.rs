@@ -118,6 +118,8 @@ macro_rules! tracked_memory {
         // tracker is bound to the calling thread and records no conflicting
         // borrow over the region; such a tracker refuses every other thread,
         // and only this thread's own next call could change its records.
+        // Rule 8: `unshared_base` is `cells()` exactly when `$shared` is
+        // false, as `base` and `is_shared_memory` answer.
         unsafe impl $crate::GuestMemory for $ty {
             #[inline]
             fn base(&self) -> &[core::cell::UnsafeCell<u8>] {
@@ -160,6 +162,10 @@ macro_rules! tracked_memory {
             #[inline]
             fn is_shared_memory(&self) -> bool {
                 $shared
+            }
+            #[inline]
+            fn unshared_base(&self) -> Option<&[core::cell::UnsafeCell<u8>]> {
+                if $shared { None } else { Some(self.cells()) }
             }
             #[inline]
             fn direct_access(
