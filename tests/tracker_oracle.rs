@@ -227,7 +227,12 @@ fn accesses(seed: u64, ops: usize, bound: bool) {
             }
             3 | 4 if !held.is_empty() => {
                 let i = usize::try_from(rng.below(held.len() as u64)).unwrap();
-                drop(held.swap_remove(i));
+                // Each view covers exactly its region until dropped here.
+                let (r, len) = match held.swap_remove(i) {
+                    HeldView::Shared(r, v) => (r, v.len()),
+                    HeldView::Mut(r, v) => (r, v.len()),
+                };
+                assert_eq!(len, r.len as usize);
             }
             op => {
                 // A u8 or a u32 access at the region's start (u32s aligned).
