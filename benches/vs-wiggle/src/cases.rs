@@ -613,7 +613,12 @@ pub fn all(plan: &Plan) -> Vec<Row> {
     rows.push(shared_two_threads(plan));
 
     let src = vec![b'a'; MIB as usize];
-    let mut dst = vec![0u8; MIB as usize];
+    // The floor's destination is placed as the guest memories' are: 1 MiB
+    // into a buffer of the memories' size. (A 1 MiB buffer of its own, as
+    // before, was 5-25% faster to copy into than any of the three guest
+    // memories, wiggle 48's plain `&mut [u8]` included: where the bytes lie,
+    // not the crates, made that difference.)
+    let mut dst = contents(LEN);
     rows.push(row(
         plan,
         "to_vec 1 MiB",
@@ -628,7 +633,7 @@ pub fn all(plan: &Plan) -> Vec<Row> {
         "copy_from_slice 1 MiB",
         Some(Case::new("floor", |k| {
             for _ in 0..k {
-                black_box(&mut dst[..]).copy_from_slice(black_box(&src));
+                black_box(&mut dst[MIB as usize..2 * MIB as usize]).copy_from_slice(black_box(&src));
             }
         })),
         case!("ours", |e| GuestPtr::<[u8]>::new(e.ours(), (black_box(MIB), MIB))
