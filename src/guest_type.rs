@@ -389,6 +389,17 @@ fn read_le<const N: usize>(
     if let Some(done) = read_in_place(mem, r, unsafe { raw::uninit_bytes(&mut buf) }) {
         return done.map(|()| buf);
     }
+    read_le_copied(mem, offset)
+}
+
+/// [`read_le`] through [`GuestMemory::read_bytes`], out of line: the
+/// in-place read above then needs no stack frame for this call's result.
+#[inline(never)]
+fn read_le_copied<const N: usize>(
+    mem: &dyn GuestMemory,
+    offset: u32,
+) -> Result<[u8; N], GuestError> {
+    let mut buf = [0u8; N];
     read_into(mem, offset, &mut buf)?;
     Ok(buf)
 }
