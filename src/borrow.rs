@@ -224,43 +224,26 @@ impl BorrowTracker {
         }
     }
 
-    /// Whether no recorded borrow conflicts with an access of `r` (a write
-    /// if `write`), asked on the thread the tracker is bound to: until this
-    /// thread's next call nothing can change that, since every other thread
-    /// is refused. The rest of [`is_empty_here`](Self::is_empty_here)'s
-    /// question when something is borrowed.
-    ///
-    /// # Safety
-    ///
-    /// [`is_empty_here`](Self::is_empty_here) returned `Some` on the calling
-    /// thread (so the tracker is bound to it), and this is not called from
-    /// inside `with_maps`.
-    #[inline]
-    pub(crate) unsafe fn allows_here(&self, r: Region, write: bool) -> bool {
-        // SAFETY: bound to this thread (the caller's precondition), so by the
-        // invariant on `maps` no other thread reaches the records, and no
-        // other reference to them is live on this thread; the shared
-        // reference ends with this expression.
-        let maps = unsafe { &*self.maps.get_unlocked() };
-        maps.allows(r, write)
-    }
-
-    /// Whether nothing at all is borrowed, asked on the thread this tracker
-    /// is bound to; `None` on any other thread, or for a tracker of any
-    /// thread. `Some(true)` means every access is free of conflicts
-    /// for every region; [`allows_here`](Self::allows_here) answers the
-    /// rest.
+    /// `Some(yes)` if this tracker is bound to the calling thread and no
+    /// recorded borrow conflicts with an access of `r` (a write if `write`):
+    /// until this thread's next call nothing can change that, since every
+    /// other thread is refused. `None` on any other thread, for a tracker of
+    /// any thread, or on a conflict (and for an empty region inside the
+    /// newest borrow). (`yes` travels through, so that the
+    /// search among the borrows, when one is needed, is the last call and
+    /// no path saves registers.)
     #[inline(always)]
-    pub(crate) fn is_empty_here(&self) -> Option<bool> {
+    pub(crate) fn allows_here<T>(&self, r: Region, write: bool, yes: T) -> Option<T> {
         if !self.is_bound_here() {
             return None;
         }
         // SAFETY: bound to this thread, so by the invariant on `maps` no
         // other thread reaches the records, and no other reference to them
-        // is live on this thread (this is not called from inside
-        // `with_maps`); the shared reference ends with this expression.
+        // is live on this thread (this is crate code, never called from
+        // inside `with_maps`); the shared reference ends with this
+        // expression.
         let maps = unsafe { &*self.maps.get_unlocked() };
-        Some(maps.is_empty())
+        maps.allows(r, write, yes)
     }
 
     /// Whether this tracker is bound to the calling thread (never, for a
@@ -692,31 +675,32 @@ mod maps {
             self.single.is_none() && self.more.as_ref().is_none_or(|m| m.is_empty())
         }
 
-        /// Whether an access of `r` (a write if `write`) conflicts with no
-        /// borrow.
+        /// `Some(yes)` if an access of `r` (a write if `write`) conflicts
+        /// with no borrow.
         ///
         /// The slot and the spans are checked inline; only a region that
         /// meets a span goes on to [`More::allows`], out of line and as the
         /// last call, so that the usual answer saves no registers.
-        #[inline]
-        pub(super) fn allows(&self, r: Region, write: bool) -> bool {
-            if r.is_empty() {
-                return true;
-            }
+        #[inline(always)]
+        pub(super) fn allows<T>(&self, r: Region, write: bool, yes: T) -> Option<T> {
+            // An empty region strictly inside the slot's borrow is refused
+            // here although it conflicts with nothing: refusing is always a
+            // correct answer (the access then goes the locked way, which
+            // grants it), and it saves the check on every other access.
             if let Some(s) = self.single
                 && (s.shared == 0 || write)
                 && s.overlaps(r)
             {
-                return false;
+                return None;
             }
             let Some(m) = &self.more else {
-                return true;
+                return Some(yes);
             };
             let (start, end) = (u64::from(r.start), r.end());
             if !(m.mut_span.overlaps(start, end) || write && m.shared_span.overlaps(start, end)) {
-                return true;
+                return Some(yes);
             }
-            m.allows(r, write)
+            m.allows(r, write, yes)
         }
 
         /// The single slot and the small list, as one list.
@@ -962,8 +946,8 @@ mod maps {
     impl More {
         /// [`Maps::allows`] over these records alone.
         #[inline(never)]
-        fn allows(&self, r: Region, write: bool) -> bool {
-            !(self.mut_overlaps(r) || write && self.shared_overlaps(r))
+        fn allows<T>(&self, r: Region, write: bool, yes: T) -> Option<T> {
+            (!(self.mut_overlaps(r) || write && self.shared_overlaps(r))).then_some(yes)
         }
 
         fn is_empty(&self) -> bool {

@@ -235,11 +235,13 @@ fn accesses(seed: u64, ops: usize, bound: bool) {
                 assert_eq!(len, r.len as usize);
             }
             op => {
-                // A u8 or a u32 access at the region's start (u32s aligned).
-                let (at, width) = if op % 2 == 0 {
-                    (start, 1)
-                } else {
-                    (start & !3, 4)
+                // A u8 or a u32 access at the region's start (u32s aligned),
+                // or, for an empty region, a copy of no bytes there (which
+                // conflicts with nothing, inside a view or not).
+                let (at, width) = match (len, op % 2) {
+                    (0, _) => (start, 0),
+                    (_, 0) => (start, 1),
+                    _ => (start & !3, 4),
                 };
                 let r = Region::new(at, width);
                 let write = op >= 7;
@@ -248,6 +250,8 @@ fn accesses(seed: u64, ops: usize, bound: bool) {
                     (is_mut || write) && hr.overlaps(r)
                 });
                 let got = match (width, write) {
+                    (0, false) => mem.ptr::<[u8]>((at, 0)).to_vec().map(drop),
+                    (0, true) => mem.ptr::<[u8]>((at, 0)).copy_from_slice(&[]),
                     (1, false) => mem.ptr::<u8>(at).read().map(drop),
                     (1, true) => mem.ptr::<u8>(at).write(7),
                     (_, false) => mem.ptr::<u32>(at).read().map(drop),

@@ -79,24 +79,6 @@ fn tracked_write(
     })
 }
 
-/// The answer of a thread-bound memory's `direct_access` when something is
-/// borrowed: `cells` if no borrow conflicts with the access.
-///
-/// # Safety
-///
-/// As for [`BorrowTracker::allows_here`]: `tracker` is bound to the calling
-/// thread, as `is_empty_here` has just found.
-#[inline(never)]
-unsafe fn direct_access_if_free<'m>(
-    tracker: &BorrowTracker,
-    cells: &'m [UnsafeCell<u8>],
-    r: crate::Region,
-    write: bool,
-) -> Option<&'m [UnsafeCell<u8>]> {
-    // SAFETY: the caller's precondition.
-    unsafe { tracker.allows_here(r, write) }.then_some(cells)
-}
-
 /// Implements `GuestMemory` for a type with a `tracker: BorrowTracker` field
 /// and a `fn cells(&self) -> &[UnsafeCell<u8>]` method.
 macro_rules! tracked_memory {
@@ -176,17 +158,10 @@ macro_rules! tracked_memory {
                 if $shared {
                     return None;
                 }
-                // Nothing borrowed is answered here; the rest out of line,
-                // so this path saves no registers.
-                match self.tracker.is_empty_here() {
-                    Some(true) => Some(self.cells()),
-                    // SAFETY: `is_empty_here` just answered on this thread,
-                    // which the tracker is therefore bound to.
-                    Some(false) => unsafe {
-                        super::direct_access_if_free(&self.tracker, self.cells(), r, write)
-                    },
-                    None => None,
-                }
+                // Nothing borrowed, and borrows away from `r`, are answered
+                // inline; a search among the borrows, when one is needed, is
+                // out of line and the last call, so no path saves registers.
+                self.tracker.allows_here(r, write, self.cells())
             }
             #[inline]
             fn read_bytes(
