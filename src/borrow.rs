@@ -189,7 +189,9 @@ const ANY_THREAD: u64 = u64::MAX;
 /// bound.mut_unborrow(bound.mut_borrow(Region::new(0, 4)).unwrap());
 /// ```
 pub struct BorrowTracker {
-    id: u64,
+    /// This tracker's identity, shifted left by one: the raw value of its
+    /// shared borrows' handles (a mut borrow's adds [`MUT_BIT`]).
+    handle_id: u64,
     /// [`ANY_THREAD`], or the identity of the one thread that may reach
     /// `maps`. Fixed at construction.
     owner: u64,
@@ -204,7 +206,7 @@ impl BorrowTracker {
     #[inline]
     pub fn new() -> Self {
         BorrowTracker {
-            id: fresh_id(),
+            handle_id: fresh_id() << 1,
             owner: ANY_THREAD,
             maps: Lock::new(Maps::default()),
         }
@@ -218,22 +220,27 @@ impl BorrowTracker {
     #[inline]
     pub fn new_thread_bound() -> Self {
         BorrowTracker {
-            id: fresh_id(),
+            handle_id: fresh_id() << 1,
             owner: this_thread(),
             maps: Lock::new(Maps::default()),
         }
     }
 
-    /// `Some(yes)` if this tracker is bound to the calling thread and no
+    /// `Some(yes())` if this tracker is bound to the calling thread and no
     /// recorded borrow conflicts with an access of `r` (a write if `write`):
     /// until this thread's next call nothing can change that, since every
     /// other thread is refused. `None` on any other thread, for a tracker of
-    /// any thread, or on a conflict (and for an empty region inside the
-    /// newest borrow). (`yes` travels through, so that the
-    /// search among the borrows, when one is needed, is the last call and
-    /// no path saves registers.)
+    /// any thread, on a conflict, and for any access overlapping the newest
+    /// borrow (which the caller then makes the locked way). `yes` runs only
+    /// on the way out, so that nothing it needs is held across the checks
+    /// and no path saves registers.
     #[inline(always)]
-    pub(crate) fn allows_here<T>(&self, r: Region, write: bool, yes: T) -> Option<T> {
+    pub(crate) fn allows_here<T>(
+        &self,
+        r: Region,
+        write: bool,
+        yes: impl FnOnce() -> T,
+    ) -> Option<T> {
         if !self.is_bound_here() {
             return None;
         }
@@ -390,7 +397,7 @@ impl BorrowTracker {
     /// released, so nothing aliases.
     #[inline]
     pub fn mut_unborrow(&self, h: BorrowHandle) {
-        if h.raw() == (self.id << 1) | MUT_BIT
+        if h.raw() == self.handle_id | MUT_BIT
             && self.with_maps_here(|m| m.try_remove_alone(h.region(), 0)) == Some(true)
         {
             return;
@@ -416,7 +423,7 @@ impl BorrowTracker {
     /// [`mut_unborrow`](Self::mut_unborrow).
     #[inline]
     pub fn shared_unborrow(&self, h: BorrowHandle) {
-        if h.raw() == self.id << 1
+        if h.raw() == self.handle_id
             && self.with_maps_here(|m| m.try_remove_alone(h.region(), 1)) == Some(true)
         {
             return;
@@ -493,13 +500,13 @@ impl BorrowTracker {
         // borrow of `r` (a mut borrow of `r` is unique; shared borrows of the
         // same region are interchangeable). Handles are neither `Clone` nor
         // constructible in safe code, so each is released at most once.
-        unsafe { BorrowHandle::new((self.id << 1) | kind, r) }
+        unsafe { BorrowHandle::new(self.handle_id | kind, r) }
     }
 
     fn check_handle(&self, h: &BorrowHandle, kind: u64) -> Region {
-        let want = (self.id << 1) | kind;
+        let want = self.handle_id | kind;
         if h.raw() != want {
-            let what = if h.raw() >> 1 != self.id {
+            let what = if h.raw() >> 1 != self.handle_id >> 1 {
                 "issued by another tracker"
             } else if kind == MUT_BIT {
                 "a shared borrow's handle given to mut_unborrow"
@@ -586,6 +593,46 @@ mod maps {
         }
     }
 
+    /// The single slot, packed into two words: a borrow fills them and a
+    /// release compares them with its handle's own bits, where an
+    /// `Option<Single>` would take four stores and a rebuilt end.
+    #[derive(Clone, Copy, Default, PartialEq, Eq)]
+    struct Slot {
+        /// The region as a handle packs it: `start | len << 32`.
+        region: u64,
+        /// 0 while the slot is empty, else one more than [`Single::shared`]:
+        /// 1 for a mut borrow, `n + 1` for `n` shared borrows of exactly
+        /// `region`. (Shared borrows of one region never number `u64::MAX`:
+        /// each has a live handle.)
+        count: u64,
+    }
+
+    impl Slot {
+        /// A slot holding a borrow of `r`: mut if `shared` is 0, else
+        /// `shared` shared borrows.
+        #[inline(always)]
+        fn of(r: Region, shared: u64) -> Self {
+            Slot {
+                region: u64::from(r.start) | u64::from(r.len) << 32,
+                count: shared + 1,
+            }
+        }
+
+        /// What the slot holds, unpacked.
+        #[inline(always)]
+        fn get(self) -> Option<Single> {
+            if self.count == 0 {
+                return None;
+            }
+            let start = self.region & u64::from(u32::MAX);
+            Some(Single {
+                start,
+                end: start + (self.region >> 32),
+                shared: self.count - 1,
+            })
+        }
+    }
+
     /// Where the borrows are: the single slot holds the newest borrowed
     /// region; the others are in [`More`] (allocated the first time a second
     /// borrow arrives, and kept): a small list while up to [`FEW`] are
@@ -601,7 +648,7 @@ mod maps {
     /// each records its own borrows.
     #[derive(Default)]
     pub(super) struct Maps {
-        single: Option<Single>,
+        single: Slot,
         more: Option<Box<More>>,
     }
 
@@ -672,41 +719,48 @@ mod maps {
     impl Maps {
         #[inline]
         pub(super) fn is_empty(&self) -> bool {
-            self.single.is_none() && self.more.as_ref().is_none_or(|m| m.is_empty())
+            self.single.count == 0 && self.more.as_ref().is_none_or(|m| m.is_empty())
         }
 
-        /// `Some(yes)` if an access of `r` (a write if `write`) conflicts
-        /// with no borrow.
+        /// `Some(yes())` if an access of `r` (a write if `write`) conflicts
+        /// with no borrow; `None` if it does, and also if it overlaps the
+        /// slot's borrow at all.
         ///
         /// The slot and the spans are checked inline; only a region that
         /// meets a span goes on to [`More::allows`], out of line and as the
         /// last call, so that the usual answer saves no registers.
         #[inline(always)]
-        pub(super) fn allows<T>(&self, r: Region, write: bool, yes: T) -> Option<T> {
-            // An empty region strictly inside the slot's borrow is refused
-            // here although it conflicts with nothing: refusing is always a
+        pub(super) fn allows<T>(
+            &self,
+            r: Region,
+            write: bool,
+            yes: impl FnOnce() -> T,
+        ) -> Option<T> {
+            // Any access overlapping the slot's borrow is refused here, even
+            // a read under a shared borrow (which conflicts with nothing),
+            // and so is an empty region inside it: refusing is always a
             // correct answer (the access then goes the locked way, which
-            // grants it), and it saves the check on every other access.
-            if let Some(s) = self.single
-                && (s.shared == 0 || write)
+            // grants what it should), and asking only "taken, and
+            // overlapping?" keeps the usual answer to two instructions.
+            if let Some(s) = self.single.get()
                 && s.overlaps(r)
             {
                 return None;
             }
             let Some(m) = &self.more else {
-                return Some(yes);
+                return Some(yes());
             };
             let (start, end) = (u64::from(r.start), r.end());
             if !(m.mut_span.overlaps(start, end) || write && m.shared_span.overlaps(start, end)) {
-                return Some(yes);
+                return Some(yes());
             }
             m.allows(r, write, yes)
         }
 
         /// The single slot and the small list, as one list.
-        fn listed(&self) -> impl Iterator<Item = &Single> {
+        fn listed(&self) -> impl Iterator<Item = Single> {
             let few = self.more.as_ref().map_or(&[][..], |m| &m.few[..]);
-            self.single.iter().chain(few)
+            self.single.get().into_iter().chain(few.iter().copied())
         }
 
         pub(super) fn mut_count(&self) -> usize {
@@ -740,7 +794,7 @@ mod maps {
             if r.is_empty() {
                 return false;
             }
-            if let Some(s) = self.single
+            if let Some(s) = self.single.get()
                 && s.shared == 0
                 && s.overlaps(r)
             {
@@ -754,7 +808,7 @@ mod maps {
             if r.is_empty() {
                 return false;
             }
-            if let Some(s) = self.single
+            if let Some(s) = self.single.get()
                 && s.shared > 0
                 && s.overlaps(r)
             {
@@ -767,8 +821,8 @@ mod maps {
         /// is 0, else `shared` shared borrows.
         #[inline]
         fn add(&mut self, r: Region, shared: u64) {
-            if self.single.is_none() {
-                self.single = Some(Single::of(r, shared));
+            if self.single.count == 0 {
+                self.single = Slot::of(r, shared);
                 return;
             }
             // The region travels as a `Region` (one register), not as a
@@ -783,14 +837,15 @@ mod maps {
         #[inline(never)]
         fn add_to_more(&mut self, r: Region, shared: u64) {
             let entry = Single::of(r, shared);
-            match &mut self.single {
-                Some(s) if s.shared > 0 && shared > 0 && s.is_span(&entry) => s.shared += shared,
-                Some(s) => {
-                    let moved = *s;
-                    more_of(&mut self.more).add(moved);
-                    self.single = Some(entry);
+            match self.single.get() {
+                Some(s) if s.shared > 0 && shared > 0 && s.is_span(&entry) => {
+                    self.single.count += shared;
                 }
-                None => self.single = Some(entry),
+                Some(moved) => {
+                    more_of(&mut self.more).add(moved);
+                    self.single = Slot::of(r, shared);
+                }
+                None => self.single = Slot::of(r, shared),
             }
         }
 
@@ -818,7 +873,7 @@ mod maps {
         /// did; if not, nothing changed.
         #[inline(always)]
         pub(super) fn try_add_alone(&mut self, r: Region, shared: u64) -> bool {
-            if self.single.is_some() || r.is_empty() {
+            if self.single.count != 0 || r.is_empty() {
                 return false;
             }
             if let Some(m) = &self.more {
@@ -827,7 +882,7 @@ mod maps {
                     return false;
                 }
             }
-            self.single = Some(Single::of(r, shared));
+            self.single = Slot::of(r, shared);
             true
         }
 
@@ -836,8 +891,8 @@ mod maps {
         /// a shared borrow); whether it did.
         #[inline(always)]
         pub(super) fn try_remove_alone(&mut self, r: Region, shared: u64) -> bool {
-            if self.single == Some(Single::of(r, shared)) {
-                self.single = None;
+            if self.single == Slot::of(r, shared) {
+                self.single.count = 0;
                 return true;
             }
             false
@@ -848,12 +903,12 @@ mod maps {
         /// (nothing moves back from `More`).
         #[inline]
         fn remove_single(&mut self, r: Region, shared: bool) -> bool {
-            match &mut self.single {
+            match self.single.get() {
                 Some(s) if s.is(r) && (s.shared > 0) == shared => {
                     if shared && s.shared > 1 {
-                        s.shared -= 1;
+                        self.single.count -= 1;
                     } else {
-                        self.single = None;
+                        self.single.count = 0;
                     }
                     true
                 }
@@ -890,7 +945,7 @@ mod maps {
             // The coverage counts, whichever structure holds them, as
             // canonical segments: exact over the listed borrows and the tree
             // segments, merged where touching counts agree.
-            let listed: Vec<Single> = self.listed().copied().filter(|s| s.shared > 0).collect();
+            let listed: Vec<Single> = self.listed().filter(|s| s.shared > 0).collect();
             let tree = self.tree_segments();
             let mut points: Vec<u64> = Vec::new();
             for s in &listed {
@@ -946,8 +1001,8 @@ mod maps {
     impl More {
         /// [`Maps::allows`] over these records alone.
         #[inline(never)]
-        fn allows<T>(&self, r: Region, write: bool, yes: T) -> Option<T> {
-            (!(self.mut_overlaps(r) || write && self.shared_overlaps(r))).then_some(yes)
+        fn allows<T>(&self, r: Region, write: bool, yes: impl FnOnce() -> T) -> Option<T> {
+            (!(self.mut_overlaps(r) || write && self.shared_overlaps(r))).then(yes)
         }
 
         fn is_empty(&self) -> bool {

@@ -161,7 +161,7 @@ macro_rules! tracked_memory {
                 // Nothing borrowed, and borrows away from `r`, are answered
                 // inline; a search among the borrows, when one is needed, is
                 // out of line and the last call, so no path saves registers.
-                self.tracker.allows_here(r, write, self.cells())
+                self.tracker.allows_here(r, write, || self.cells())
             }
             #[inline]
             fn read_bytes(
