@@ -14,7 +14,7 @@ if [ ${#ops[@]} -eq 0 ]; then
          ours_as_slice_64 w48_as_slice_64 ours_iovecs_16 w48_iovecs_16 ours_iovecs_16_iter
          ours_slice_memory_per_call w48_slice_memory_per_call
          ours_as_slice_64_held_1 ours_as_slice_64_held_4 ours_as_slice_64_held_16
-         ours_read_u32_held_1000 ours_read_u32_held_10000
+         ours_read_u32_held_1000 ours_read_u32_held_10000 ours_read_u32_in_shared_view
          ours_as_slice_64_around_4 ours_as_slice_64_around_16
          ours_read_u32_around_1000 ours_read_u32_around_10000)
 fi
