@@ -7,7 +7,10 @@
 //! formatting a memory, its views and its errors works while views are live.
 #![no_main]
 
-use guest_memory::{GuestError, GuestLayout, GuestMemory, GuestPtr, GuestType, OwnedMemory, guest_enum, guest_flags, guest_struct};
+use guest_memory::{
+    GuestError, GuestLayout, GuestMemory, GuestPtr, GuestType, OwnedMemory, guest_enum,
+    guest_flags, guest_struct,
+};
 use libfuzzer_sys::fuzz_target;
 
 guest_enum! {
@@ -85,7 +88,11 @@ fn zero_size(mem: &OwnedMemory, at: u32, count: u32) {
     ] {
         match got {
             Ok(n) => assert!(n as u64 == u64::from(count) && u64::from(at) + n as u64 <= len),
-            Err(GuestError::PtrOutOfBounds(_) | GuestError::PtrOverflow | GuestError::PtrNotAligned(..)) => {}
+            Err(
+                GuestError::PtrOutOfBounds(_)
+                | GuestError::PtrOverflow
+                | GuestError::PtrNotAligned(..),
+            ) => {}
             Err(e) => panic!("{e:?}"),
         }
     }
@@ -97,10 +104,18 @@ fn unpadded<'a, T: GuestType<'a> + GuestLayout>(bytes: &[u8], fields: &[(u32, u3
     for &(at, size) in fields {
         keep[at as usize..(at + size) as usize].fill(true);
     }
-    bytes.iter().zip(keep).map(|(&b, k)| if k { b } else { 0 }).collect()
+    bytes
+        .iter()
+        .zip(keep)
+        .map(|(&b, k)| if k { b } else { 0 })
+        .collect()
 }
 
-fn read_back<'a, T: GuestType<'a> + GuestLayout + Copy>(mem: &'a OwnedMemory, at: u32, fields: &[(u32, u32)]) {
+fn read_back<'a, T: GuestType<'a> + GuestLayout + Copy>(
+    mem: &'a OwnedMemory,
+    at: u32,
+    fields: &[(u32, u32)],
+) {
     match mem.ptr::<T>(at).read() {
         Ok(v) => {
             let size = T::GUEST_SIZE;
@@ -108,9 +123,16 @@ fn read_back<'a, T: GuestType<'a> + GuestLayout + Copy>(mem: &'a OwnedMemory, at
             let copy = OwnedMemory::new(size as usize);
             T::write(&GuestPtr::new(&copy, 0), v).unwrap();
             let written = copy.ptr::<[u8]>((0, size)).to_vec().unwrap();
-            assert_eq!(unpadded::<T>(&written, fields), unpadded::<T>(&original, fields));
+            assert_eq!(
+                unpadded::<T>(&written, fields),
+                unpadded::<T>(&original, fields)
+            );
         }
-        Err(GuestError::InDataField { typename, field, err }) => {
+        Err(GuestError::InDataField {
+            typename,
+            field,
+            err,
+        }) => {
             assert!(!typename.is_empty() && !field.is_empty());
             assert!(!matches!(*err, GuestError::PtrBorrowed(_)));
         }
@@ -127,7 +149,11 @@ fuzz_target!(|data: &[u8]| {
     let mem = OwnedMemory::from(bytes.to_vec());
 
     // A guest-chosen count: from the input's first bytes, sometimes huge.
-    let count = if raw_at & 0x8000_0000 != 0 { raw_at.rotate_left(7) } else { raw_at >> 24 };
+    let count = if raw_at & 0x8000_0000 != 0 {
+        raw_at.rotate_left(7)
+    } else {
+        raw_at >> 24
+    };
     if cfg!(target_endian = "little") {
         transparent(&mem, at, count);
     }
@@ -146,7 +172,11 @@ fuzz_target!(|data: &[u8]| {
     ] {
         match result {
             Ok(()) | Err(GuestError::InvalidEnumValue(_) | GuestError::InvalidFlagValue(_)) => {}
-            Err(GuestError::PtrOutOfBounds(_) | GuestError::PtrNotAligned(..) | GuestError::PtrOverflow) => {}
+            Err(
+                GuestError::PtrOutOfBounds(_)
+                | GuestError::PtrNotAligned(..)
+                | GuestError::PtrOverflow,
+            ) => {}
             Err(e) => panic!("{e:?}"),
         }
     }

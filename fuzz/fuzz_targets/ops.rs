@@ -6,7 +6,8 @@
 #![no_main]
 
 use guest_memory::{
-    GuestError, GuestMemory, GuestPtr, GuestSlice, GuestSliceMut, GuestStr, GuestStrMut, OwnedMemory, Region,
+    GuestError, GuestMemory, GuestPtr, GuestSlice, GuestSliceMut, GuestStr, GuestStrMut,
+    OwnedMemory, Region,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -90,7 +91,9 @@ struct Model {
 
 impl Model {
     fn conflict(&self, views: &[Live<'_>], r: Region, write: bool) -> bool {
-        views.iter().any(|v| (write || v.exclusive) && v.region.overlaps(r))
+        views
+            .iter()
+            .any(|v| (write || v.exclusive) && v.region.overlaps(r))
     }
 
     /// What a primitive access of `len` bytes, aligned to `align`, gives.
@@ -123,7 +126,9 @@ impl Model {
 fuzz_target!(|data: &[u8]| {
     let mut input = Input(data);
     let size = usize::from(input.u16() % 2048);
-    let mut model = Model { bytes: vec![0; size] };
+    let mut model = Model {
+        bytes: vec![0; size],
+    };
     let mem = OwnedMemory::new(size);
     let mut views: Vec<Live<'_>> = Vec::new();
 
@@ -168,16 +173,32 @@ fuzz_target!(|data: &[u8]| {
                 let utf8 = want == Want::Ok
                     && std::str::from_utf8(&model.bytes[model.range(at, len as usize)]).is_ok();
                 let view = match (is_str, exclusive) {
-                    (false, false) => mem.ptr::<[u8]>((at, len)).as_slice().map(|v| View::Slice(v.unwrap())),
-                    (false, true) => mem.ptr::<[u8]>((at, len)).as_slice_mut().map(|v| View::SliceMut(v.unwrap())),
-                    (true, false) => mem.ptr::<str>((at, len)).as_str().map(|v| View::Str(v.unwrap())),
-                    (true, true) => mem.ptr::<str>((at, len)).as_str_mut().map(|v| View::StrMut(v.unwrap())),
+                    (false, false) => mem
+                        .ptr::<[u8]>((at, len))
+                        .as_slice()
+                        .map(|v| View::Slice(v.unwrap())),
+                    (false, true) => mem
+                        .ptr::<[u8]>((at, len))
+                        .as_slice_mut()
+                        .map(|v| View::SliceMut(v.unwrap())),
+                    (true, false) => mem
+                        .ptr::<str>((at, len))
+                        .as_str()
+                        .map(|v| View::Str(v.unwrap())),
+                    (true, true) => mem
+                        .ptr::<str>((at, len))
+                        .as_str_mut()
+                        .map(|v| View::StrMut(v.unwrap())),
                 };
                 match view {
                     Ok(view) => {
                         assert_eq!(want, Want::Ok, "view of {region:?} granted");
                         assert!(!is_str || utf8);
-                        views.push(Live { region, exclusive, view });
+                        views.push(Live {
+                            region,
+                            exclusive,
+                            view,
+                        });
                     }
                     Err(GuestError::InvalidUtf8(_)) => assert!(is_str && want == Want::Ok && !utf8),
                     Err(e) => assert_eq!(class(&e), want, "view of {region:?}: {e}"),
@@ -222,11 +243,17 @@ fuzz_target!(|data: &[u8]| {
                 let (at, len) = (input.offset(size), input.byte().unwrap_or(0));
                 let src: Vec<u8> = (0..len).map(|i| i ^ 0x5a).collect();
                 let short = input.byte().unwrap_or(0) % 8 == 0;
-                let got = mem.ptr::<[u8]>((at, u32::from(len) + u32::from(short))).copy_from_slice(&src);
+                let got = mem
+                    .ptr::<[u8]>((at, u32::from(len) + u32::from(short)))
+                    .copy_from_slice(&src);
                 if short {
                     assert!(matches!(got, Err(GuestError::SliceLengthsDiffer)));
                 } else {
-                    check("copy_from_slice", &got, model.region(&views, at, u32::from(len), true));
+                    check(
+                        "copy_from_slice",
+                        &got,
+                        model.region(&views, at, u32::from(len), true),
+                    );
                     if got.is_ok() {
                         let r = model.range(at, src.len());
                         model.bytes[r].copy_from_slice(&src);
@@ -240,10 +267,17 @@ fuzz_target!(|data: &[u8]| {
                 let want = n.checked_mul(4).and_then(|b| at.checked_add(b));
                 assert_eq!(p.add(n).ok().map(|q| q.offset()), want);
                 let arr = p.as_array(n);
-                let (a, b) = (input.u32() % (n.saturating_add(2)), input.u32() % (n.saturating_add(2)));
+                let (a, b) = (
+                    input.u32() % (n.saturating_add(2)),
+                    input.u32() % (n.saturating_add(2)),
+                );
                 let got = arr.get_range(a..b).map(|q| q.offset());
                 let want = (a <= b && b <= n)
-                    .then(|| a.checked_mul(4).and_then(|x| at.checked_add(x)).map(|s| (s, b - a)))
+                    .then(|| {
+                        a.checked_mul(4)
+                            .and_then(|x| at.checked_add(x))
+                            .map(|s| (s, b - a))
+                    })
                     .flatten();
                 assert_eq!(got, want);
             }
@@ -254,7 +288,8 @@ fuzz_target!(|data: &[u8]| {
                 let got = mem.ptr::<GuestPtr<u8>>(at).read();
                 check("pointer read", &got, want);
                 if let Ok(p) = got {
-                    let stored = u32::from_le_bytes(model.bytes[model.range(at, 4)].try_into().unwrap());
+                    let stored =
+                        u32::from_le_bytes(model.bytes[model.range(at, 4)].try_into().unwrap());
                     assert_eq!(p.offset(), stored);
                     let want = model.primitive(&views, stored, 1, false);
                     let got = p.read();
@@ -268,5 +303,8 @@ fuzz_target!(|data: &[u8]| {
     }
     drop(views);
     assert!(!mem.has_outstanding_borrows(), "a borrow leaked");
-    assert_eq!(mem.ptr::<[u8]>((0, size as u32)).to_vec().unwrap(), model.bytes);
+    assert_eq!(
+        mem.ptr::<[u8]>((0, size as u32)).to_vec().unwrap(),
+        model.bytes
+    );
 });

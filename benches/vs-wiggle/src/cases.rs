@@ -117,10 +117,16 @@ unsafe impl wiggle17::GuestMemory for Wiggle17Mem {
     fn is_shared_borrowed(&self, r: wiggle17::Region) -> bool {
         self.bc.is_shared_borrowed(r)
     }
-    fn mut_borrow(&self, r: wiggle17::Region) -> Result<wiggle17::BorrowHandle, wiggle17::GuestError> {
+    fn mut_borrow(
+        &self,
+        r: wiggle17::Region,
+    ) -> Result<wiggle17::BorrowHandle, wiggle17::GuestError> {
         self.bc.mut_borrow(r)
     }
-    fn shared_borrow(&self, r: wiggle17::Region) -> Result<wiggle17::BorrowHandle, wiggle17::GuestError> {
+    fn shared_borrow(
+        &self,
+        r: wiggle17::Region,
+    ) -> Result<wiggle17::BorrowHandle, wiggle17::GuestError> {
         self.bc.shared_borrow(r)
     }
     fn mut_unborrow(&self, h: wiggle17::BorrowHandle) {
@@ -211,7 +217,12 @@ fn hold_ours(mem: &ours::SliceMemory<'_>, n: u32, mutable: bool) -> Vec<ours::Bo
     (0..n)
         .map(|i| {
             let r = ours::Region::new(FAR + 16 * i, 8);
-            if mutable { mem.mut_borrow(r) } else { mem.shared_borrow(r) }.unwrap()
+            if mutable {
+                mem.mut_borrow(r)
+            } else {
+                mem.shared_borrow(r)
+            }
+            .unwrap()
         })
         .collect()
 }
@@ -231,7 +242,11 @@ fn hold_ours_around(mem: &ours::SliceMemory<'_>, n: u32) -> Vec<ours::BorrowHand
 
 fn release_ours(mem: &ours::SliceMemory<'_>, hs: Vec<ours::BorrowHandle>, mutable: bool) {
     for h in hs {
-        if mutable { mem.mut_unborrow(h) } else { mem.shared_unborrow(h) }
+        if mutable {
+            mem.mut_unborrow(h)
+        } else {
+            mem.shared_unborrow(h)
+        }
     }
 }
 
@@ -239,14 +254,23 @@ fn hold_w17(mem: &Wiggle17Mem, n: u32, mutable: bool) -> Vec<wiggle17::BorrowHan
     (0..n)
         .map(|i| {
             let r = wiggle17::Region::new(FAR + 16 * i, 8);
-            if mutable { mem.mut_borrow(r) } else { mem.shared_borrow(r) }.unwrap()
+            if mutable {
+                mem.mut_borrow(r)
+            } else {
+                mem.shared_borrow(r)
+            }
+            .unwrap()
         })
         .collect()
 }
 
 fn release_w17(mem: &Wiggle17Mem, hs: Vec<wiggle17::BorrowHandle>, mutable: bool) {
     for h in hs {
-        if mutable { mem.mut_unborrow(h) } else { mem.shared_unborrow(h) }
+        if mutable {
+            mem.mut_unborrow(h)
+        } else {
+            mem.shared_unborrow(h)
+        }
     }
 }
 
@@ -277,13 +301,18 @@ fn floor_read_u32(e: &Env) -> u32 {
     u32::from_le_bytes(p[at..at + 4].try_into().unwrap())
 }
 fn ours_read_u32(e: &Env) -> u32 {
-    GuestPtr::<u32>::new(e.ours(), black_box(64)).read().unwrap()
+    GuestPtr::<u32>::new(e.ours(), black_box(64))
+        .read()
+        .unwrap()
 }
 fn w48_read_u32(m: &mut wiggle48::GuestMemory<'_>) -> u32 {
-    m.read(wiggle48::GuestPtr::<u32>::new(black_box(64))).unwrap()
+    m.read(wiggle48::GuestPtr::<u32>::new(black_box(64)))
+        .unwrap()
 }
 fn w17_read_u32(e: &Env) -> u32 {
-    wiggle17::GuestPtr::<u32>::new(e.w17(), black_box(64)).read().unwrap()
+    wiggle17::GuestPtr::<u32>::new(e.w17(), black_box(64))
+        .read()
+        .unwrap()
 }
 
 /// One operation of each implementation, by name, for `callgrind.sh`.
@@ -315,10 +344,18 @@ pub fn run_one(name: &str, iters: u64) {
         let m: &dyn ours::GuestMemory = &e.ours_held;
         match op {
             "ours_as_slice_64" => repeat(&|| {
-                black_box(GuestPtr::<[u8]>::new(black_box(m), (black_box(128), 64)).as_slice().unwrap());
+                black_box(
+                    GuestPtr::<[u8]>::new(black_box(m), (black_box(128), 64))
+                        .as_slice()
+                        .unwrap(),
+                );
             }),
             "ours_read_u32" => repeat(&|| {
-                black_box(GuestPtr::<u32>::new(black_box(m), black_box(64)).read().unwrap());
+                black_box(
+                    GuestPtr::<u32>::new(black_box(m), black_box(64))
+                        .read()
+                        .unwrap(),
+                );
             }),
             other => panic!("no held variant of {other}"),
         }
@@ -328,7 +365,9 @@ pub fn run_one(name: &str, iters: u64) {
     match name {
         // A read inside a shared view the host holds (callgrind only).
         "ours_read_u32_in_shared_view" => {
-            let view = GuestPtr::<[u8]>::new(e.ours(), (0, 256)).as_slice().unwrap();
+            let view = GuestPtr::<[u8]>::new(e.ours(), (0, 256))
+                .as_slice()
+                .unwrap();
             repeat(&|| {
                 black_box(ours_read_u32(e));
             });
@@ -345,17 +384,32 @@ pub fn run_one(name: &str, iters: u64) {
             black_box(w17_read_u32(e));
         }),
         "ours_write_u32" => repeat(&|| {
-            GuestPtr::<u32>::new(e.ours(), black_box(64)).write(black_box(7)).unwrap()
+            GuestPtr::<u32>::new(e.ours(), black_box(64))
+                .write(black_box(7))
+                .unwrap()
         }),
-        "w48_write_u32" => e.w48(k, |m| m.write(wiggle48::GuestPtr::<u32>::new(black_box(64)), black_box(7)).unwrap()),
+        "w48_write_u32" => e.w48(k, |m| {
+            m.write(wiggle48::GuestPtr::<u32>::new(black_box(64)), black_box(7))
+                .unwrap()
+        }),
         "ours_as_slice_64" => repeat(&|| {
-            black_box(GuestPtr::<[u8]>::new(e.ours(), (black_box(128), 64)).as_slice().unwrap());
+            black_box(
+                GuestPtr::<[u8]>::new(e.ours(), (black_box(128), 64))
+                    .as_slice()
+                    .unwrap(),
+            );
         }),
         "w48_as_slice_64" => e.w48(k, |m| {
-            m.as_slice(wiggle48::GuestPtr::<[u8]>::new((black_box(128), 64))).unwrap().map(|s| s.len())
+            m.as_slice(wiggle48::GuestPtr::<[u8]>::new((black_box(128), 64)))
+                .unwrap()
+                .map(|s| s.len())
         }),
         "ours_iovecs_16" => repeat(&|| {
-            black_box(GuestPtr::<[Iovec]>::new(e.ours(), (black_box(0), 16)).to_vec().unwrap());
+            black_box(
+                GuestPtr::<[Iovec]>::new(e.ours(), (black_box(0), 16))
+                    .to_vec()
+                    .unwrap(),
+            );
         }),
         "w48_iovecs_16" => e.w48(k, w48_iovecs),
         "ours_shared_read_u32" | "ours_shared_read_u32_2_threads" => {
@@ -365,7 +419,11 @@ pub fn run_one(name: &str, iters: u64) {
             let m: &dyn ours::GuestMemory = &mem;
             let reads = |at: u32| {
                 for _ in 0..k {
-                    black_box(GuestPtr::<u32>::new(black_box(m), black_box(at)).read().unwrap());
+                    black_box(
+                        GuestPtr::<u32>::new(black_box(m), black_box(at))
+                            .read()
+                            .unwrap(),
+                    );
                 }
             };
             if name.ends_with("2_threads") {
@@ -390,7 +448,11 @@ pub fn run_one(name: &str, iters: u64) {
             let mut bytes = e.w48.borrow_mut();
             for _ in 0..k {
                 let mem = ours::SliceMemory::new(black_box(&mut bytes[..]));
-                black_box(GuestPtr::<u32>::new(black_box(&mem), black_box(64)).read().unwrap());
+                black_box(
+                    GuestPtr::<u32>::new(black_box(&mem), black_box(64))
+                        .read()
+                        .unwrap(),
+                );
             }
         }
         "w48_slice_memory_per_call" => {
@@ -406,12 +468,18 @@ pub fn run_one(name: &str, iters: u64) {
 
 fn w48_iovecs(m: &mut wiggle48::GuestMemory<'_>) -> Vec<Iovec48> {
     let p = wiggle48::GuestPtr::<[Iovec48]>::new((black_box(0), 16));
-    p.iter().map(|p| m.read(p?)).collect::<Result<Vec<_>, _>>().unwrap()
+    p.iter()
+        .map(|p| m.read(p?))
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap()
 }
 
 fn w17_iovecs(e: &Env) -> Vec<Iovec17<'_>> {
     let p = wiggle17::GuestPtr::<[Iovec17]>::new(e.w17(), (black_box(0), 16));
-    p.iter().map(|p| p?.read()).collect::<Result<Vec<_>, _>>().unwrap()
+    p.iter()
+        .map(|p| p?.read())
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap()
 }
 
 fn floor_iovecs(e: &Env) -> Vec<(u32, u32)> {
@@ -420,7 +488,10 @@ fn floor_iovecs(e: &Env) -> Vec<(u32, u32)> {
     (0..16)
         .map(|i| {
             let b = &p[at + 8 * i..at + 8 * i + 8];
-            (u32::from_le_bytes(b[..4].try_into().unwrap()), u32::from_le_bytes(b[4..].try_into().unwrap()))
+            (
+                u32::from_le_bytes(b[..4].try_into().unwrap()),
+                u32::from_le_bytes(b[4..].try_into().unwrap()),
+            )
         })
         .collect()
 }
@@ -436,7 +507,10 @@ fn row(
     ratio: impl FnOnce(Option<Stats>, Stats, Option<Stats>) -> Option<(String, f64, String)>,
 ) -> Row {
     let present = [floor.is_some(), true, w48.is_some(), w17.is_some()];
-    let mut cases: Vec<Case<'_>> = [floor, Some(ours), w48, w17].into_iter().flatten().collect();
+    let mut cases: Vec<Case<'_>> = [floor, Some(ours), w48, w17]
+        .into_iter()
+        .flatten()
+        .collect();
     let mut stats = measure(&mut cases, plan).into_iter();
     let mut take = |here: bool| if here { stats.next() } else { None };
     let floor = take(present[0]);
@@ -444,15 +518,42 @@ fn row(
     let w48 = take(present[2]);
     let w17 = take(present[3]);
     let ratio = ratio(floor, ours, w48);
-    Row { op: op.to_string(), floor, ours, w48, w17, ratio }
+    Row {
+        op: op.to_string(),
+        floor,
+        ours,
+        w48,
+        w17,
+        ratio,
+    }
 }
 
-fn vs_w48(goal: &'static str) -> impl FnOnce(Option<Stats>, Stats, Option<Stats>) -> Option<(String, f64, String)> {
-    move |_, ours, w48| w48.map(|w| ("ours / wiggle 48".to_string(), ours.median / w.median, goal.to_string()))
+fn vs_w48(
+    goal: &'static str,
+) -> impl FnOnce(Option<Stats>, Stats, Option<Stats>) -> Option<(String, f64, String)> {
+    move |_, ours, w48| {
+        w48.map(|w| {
+            (
+                "ours / wiggle 48".to_string(),
+                ours.median / w.median,
+                goal.to_string(),
+            )
+        })
+    }
 }
 
-fn vs_floor(goal: &'static str) -> impl FnOnce(Option<Stats>, Stats, Option<Stats>) -> Option<(String, f64, String)> {
-    move |floor, ours, _| floor.map(|f| ("ours / floor".to_string(), ours.median / f.median, goal.to_string()))
+fn vs_floor(
+    goal: &'static str,
+) -> impl FnOnce(Option<Stats>, Stats, Option<Stats>) -> Option<(String, f64, String)> {
+    move |floor, ours, _| {
+        floor.map(|f| {
+            (
+                "ours / floor".to_string(),
+                ours.median / f.median,
+                goal.to_string(),
+            )
+        })
+    }
 }
 
 /// Every row, in the order of the goals.
@@ -475,7 +576,12 @@ pub fn all(plan: &Plan) -> Vec<Row> {
         plan,
         "read u32, memory for any thread",
         Some(case!("floor", |e| floor_read_u32(e))),
-        case!("ours", |e| GuestPtr::<u32>::new(black_box(any), black_box(64)).read().unwrap()),
+        case!("ours", |e| GuestPtr::<u32>::new(
+            black_box(any),
+            black_box(64)
+        )
+        .read()
+        .unwrap()),
         Some(case48!(e, |m| w48_read_u32(m))),
         None,
         vs_w48("-"),
@@ -491,27 +597,43 @@ pub fn all(plan: &Plan) -> Vec<Row> {
                 p[at..at + 4].copy_from_slice(&black_box(7u32).to_le_bytes());
             }
         })),
-        case!("ours", |e| GuestPtr::<u32>::new(e.ours(), black_box(64)).write(black_box(7)).unwrap()),
+        case!("ours", |e| GuestPtr::<u32>::new(e.ours(), black_box(64))
+            .write(black_box(7))
+            .unwrap()),
         Some(case48!(e, |m| m
             .write(wiggle48::GuestPtr::<u32>::new(black_box(64)), black_box(7))
             .unwrap())),
-        Some(case!("w17", |e| wiggle17::GuestPtr::<u32>::new(e.w17(), black_box(64))
-            .write(black_box(7))
-            .unwrap())),
+        Some(case!("w17", |e| wiggle17::GuestPtr::<u32>::new(
+            e.w17(),
+            black_box(64)
+        )
+        .write(black_box(7))
+        .unwrap())),
         vs_w48("<= 1.25x"),
     ));
     rows.push(row(
         plan,
         "as_slice 64 B + drop",
-        Some(case!("floor", |e| black_box(&e.plain[..]).get(black_box(128)..128 + 64).unwrap().len())),
-        case!("ours", |e| GuestPtr::<[u8]>::new(e.ours(), (black_box(128), 64)).as_slice().unwrap()),
+        Some(case!("floor", |e| black_box(&e.plain[..])
+            .get(black_box(128)..128 + 64)
+            .unwrap()
+            .len())),
+        case!("ours", |e| GuestPtr::<[u8]>::new(
+            e.ours(),
+            (black_box(128), 64)
+        )
+        .as_slice()
+        .unwrap()),
         Some(case48!(e, |m| m
             .as_slice(wiggle48::GuestPtr::<[u8]>::new((black_box(128), 64)))
             .unwrap()
             .map(|s| s.len()))),
-        Some(case!("w17", |e| wiggle17::GuestPtr::<[u8]>::new(e.w17(), (black_box(128), 64))
-            .as_slice()
-            .unwrap())),
+        Some(case!("w17", |e| wiggle17::GuestPtr::<[u8]>::new(
+            e.w17(),
+            (black_box(128), 64)
+        )
+        .as_slice()
+        .unwrap())),
         vs_w48("<= 2x"),
     ));
     rows.push(row(
@@ -522,21 +644,34 @@ pub fn all(plan: &Plan) -> Vec<Row> {
         )
         .unwrap()
         .len())),
-        case!("ours", |e| GuestPtr::<str>::new(e.ours(), (black_box(TEXT_AT), 64)).as_str().unwrap()),
+        case!("ours", |e| GuestPtr::<str>::new(
+            e.ours(),
+            (black_box(TEXT_AT), 64)
+        )
+        .as_str()
+        .unwrap()),
         Some(case48!(e, |m| m
             .as_str(wiggle48::GuestPtr::<str>::new((black_box(TEXT_AT), 64)))
             .unwrap()
             .map(str::len))),
-        Some(case!("w17", |e| wiggle17::GuestPtr::<str>::new(e.w17(), (black_box(TEXT_AT), 64))
-            .as_str()
-            .unwrap())),
+        Some(case!("w17", |e| wiggle17::GuestPtr::<str>::new(
+            e.w17(),
+            (black_box(TEXT_AT), 64)
+        )
+        .as_str()
+        .unwrap())),
         vs_w48("<= 2x"),
     ));
     rows.push(row(
         plan,
         "16 iovecs into a Vec (ours: to_vec)",
         Some(case!("floor", |e| floor_iovecs(e))),
-        case!("ours", |e| GuestPtr::<[Iovec]>::new(e.ours(), (black_box(0), 16)).to_vec().unwrap()),
+        case!("ours", |e| GuestPtr::<[Iovec]>::new(
+            e.ours(),
+            (black_box(0), 16)
+        )
+        .to_vec()
+        .unwrap()),
         Some(case48!(e, |m| w48_iovecs(m))),
         Some(case!("w17", |e| w17_iovecs(e))),
         vs_w48("<= 0.5x"),
@@ -545,11 +680,14 @@ pub fn all(plan: &Plan) -> Vec<Row> {
         plan,
         "16 iovecs, iter + read each",
         Some(case!("floor", |e| floor_iovecs(e))),
-        case!("ours", |e| GuestPtr::<[Iovec]>::new(e.ours(), (black_box(0), 16))
-            .iter()
-            .map(|p| p?.read())
-            .collect::<Result<Vec<_>, _>>()
-            .unwrap()),
+        case!("ours", |e| GuestPtr::<[Iovec]>::new(
+            e.ours(),
+            (black_box(0), 16)
+        )
+        .iter()
+        .map(|p| p?.read())
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap()),
         Some(case48!(e, |m| w48_iovecs(m))),
         Some(case!("w17", |e| w17_iovecs(e))),
         vs_w48("-"),
@@ -587,15 +725,34 @@ pub fn all(plan: &Plan) -> Vec<Row> {
         rows.push(row(
             plan,
             &format!("as_slice 64 B + drop, {n} held"),
-            Some(case!("none held", |e| GuestPtr::<[u8]>::new(black_box(clean), (black_box(128), 64))
-                .as_slice()
-                .unwrap())),
-            case!("ours", |e| GuestPtr::<[u8]>::new(black_box(m), (black_box(128), 64)).as_slice().unwrap()),
+            Some(case!("none held", |e| GuestPtr::<[u8]>::new(
+                black_box(clean),
+                (black_box(128), 64)
+            )
+            .as_slice()
+            .unwrap())),
+            case!("ours", |e| GuestPtr::<[u8]>::new(
+                black_box(m),
+                (black_box(128), 64)
+            )
+            .as_slice()
+            .unwrap()),
             None,
-            Some(case!("w17", |e| wiggle17::GuestPtr::<[u8]>::new(black_box(w17), (black_box(128), 64))
-                .as_slice()
-                .unwrap())),
-            |none, ours, _| none.map(|z| ("vs none held".to_string(), ours.median / z.median, "<= 1.3x".to_string())),
+            Some(case!("w17", |e| wiggle17::GuestPtr::<[u8]>::new(
+                black_box(w17),
+                (black_box(128), 64)
+            )
+            .as_slice()
+            .unwrap())),
+            |none, ours, _| {
+                none.map(|z| {
+                    (
+                        "vs none held".to_string(),
+                        ours.median / z.median,
+                        "<= 1.3x".to_string(),
+                    )
+                })
+            },
         ));
         release_ours(&e.ours_held, held, true);
         release_w17(&e.w17_held, held_w17, true);
@@ -608,11 +765,34 @@ pub fn all(plan: &Plan) -> Vec<Row> {
         rows.push(row(
             plan,
             &format!("read u32, {n} held"),
-            Some(case!("none held", |e| GuestPtr::<u32>::new(black_box(clean), black_box(64)).read().unwrap())),
-            case!("ours", |e| GuestPtr::<u32>::new(black_box(m), black_box(64)).read().unwrap()),
+            Some(case!("none held", |e| GuestPtr::<u32>::new(
+                black_box(clean),
+                black_box(64)
+            )
+            .read()
+            .unwrap())),
+            case!("ours", |e| GuestPtr::<u32>::new(
+                black_box(m),
+                black_box(64)
+            )
+            .read()
+            .unwrap()),
             None,
-            Some(case!("w17", |e| wiggle17::GuestPtr::<u32>::new(black_box(w17), black_box(64)).read().unwrap())),
-            |none, ours, _| none.map(|z| ("vs none held".to_string(), ours.median / z.median, "<= 2x".to_string())),
+            Some(case!("w17", |e| wiggle17::GuestPtr::<u32>::new(
+                black_box(w17),
+                black_box(64)
+            )
+            .read()
+            .unwrap())),
+            |none, ours, _| {
+                none.map(|z| {
+                    (
+                        "vs none held".to_string(),
+                        ours.median / z.median,
+                        "<= 2x".to_string(),
+                    )
+                })
+            },
         ));
         release_ours(&e.ours_held, held, true);
         release_w17(&e.w17_held, held_w17, true);
@@ -636,9 +816,21 @@ pub fn all(plan: &Plan) -> Vec<Row> {
             // write to them is live during the case.
             unsafe { std::slice::from_raw_parts(black_box(bytes), MIB as usize) }.to_vec()
         })),
-        case!("ours", |e| GuestPtr::<[u8]>::new(e.ours(), (black_box(0), MIB)).to_vec().unwrap()),
-        Some(case48!(e, |m| m.to_vec(wiggle48::GuestPtr::<[u8]>::new((black_box(0), MIB))).unwrap())),
-        Some(case!("w17", |e| wiggle17::GuestPtr::<[u8]>::new(e.w17(), (black_box(0), MIB)).to_vec().unwrap())),
+        case!("ours", |e| GuestPtr::<[u8]>::new(
+            e.ours(),
+            (black_box(0), MIB)
+        )
+        .to_vec()
+        .unwrap()),
+        Some(case48!(e, |m| m
+            .to_vec(wiggle48::GuestPtr::<[u8]>::new((black_box(0), MIB)))
+            .unwrap())),
+        Some(case!("w17", |e| wiggle17::GuestPtr::<[u8]>::new(
+            e.w17(),
+            (black_box(0), MIB)
+        )
+        .to_vec()
+        .unwrap())),
         vs_floor("<= 1.1x"),
     ));
     rows.push(row(
@@ -651,19 +843,32 @@ pub fn all(plan: &Plan) -> Vec<Row> {
                 // shared reference to them is allowed); no view of them is
                 // live, and `src` is a different allocation.
                 unsafe {
-                    std::ptr::copy_nonoverlapping(black_box(&src).as_ptr(), black_box(bytes).add(MIB as usize), MIB as usize);
+                    std::ptr::copy_nonoverlapping(
+                        black_box(&src).as_ptr(),
+                        black_box(bytes).add(MIB as usize),
+                        MIB as usize,
+                    );
                 }
             }
         })),
-        case!("ours", |e| GuestPtr::<[u8]>::new(e.ours(), (black_box(MIB), MIB))
-            .copy_from_slice(black_box(&src))
-            .unwrap()),
+        case!("ours", |e| GuestPtr::<[u8]>::new(
+            e.ours(),
+            (black_box(MIB), MIB)
+        )
+        .copy_from_slice(black_box(&src))
+        .unwrap()),
         Some(case48!(e, |m| m
-            .copy_from_slice(black_box(&src), wiggle48::GuestPtr::<[u8]>::new((black_box(MIB), MIB)))
+            .copy_from_slice(
+                black_box(&src),
+                wiggle48::GuestPtr::<[u8]>::new((black_box(MIB), MIB))
+            )
             .unwrap())),
-        Some(case!("w17", |e| wiggle17::GuestPtr::<[u8]>::new(e.w17(), (black_box(MIB), MIB))
-            .copy_from_slice(black_box(&src))
-            .unwrap())),
+        Some(case!("w17", |e| wiggle17::GuestPtr::<[u8]>::new(
+            e.w17(),
+            (black_box(MIB), MIB)
+        )
+        .copy_from_slice(black_box(&src))
+        .unwrap())),
         vs_floor("<= 1.1x"),
     ));
     rows.push(row(
@@ -671,17 +876,27 @@ pub fn all(plan: &Plan) -> Vec<Row> {
         "as_str 64 KiB + drop",
         Some(case!("floor", |e| {
             // SAFETY: as for `to_vec`: inside the memory, nothing writes.
-            let text = unsafe { std::slice::from_raw_parts(black_box(bytes).add(2 * MIB as usize), 65536) };
+            let text = unsafe {
+                std::slice::from_raw_parts(black_box(bytes).add(2 * MIB as usize), 65536)
+            };
             std::str::from_utf8(text).unwrap().len()
         })),
-        case!("ours", |e| GuestPtr::<str>::new(e.ours(), (black_box(2 * MIB), 65536)).as_str().unwrap()),
+        case!("ours", |e| GuestPtr::<str>::new(
+            e.ours(),
+            (black_box(2 * MIB), 65536)
+        )
+        .as_str()
+        .unwrap()),
         Some(case48!(e, |m| m
             .as_str(wiggle48::GuestPtr::<str>::new((black_box(2 * MIB), 65536)))
             .unwrap()
             .map(str::len))),
-        Some(case!("w17", |e| wiggle17::GuestPtr::<str>::new(e.w17(), (black_box(2 * MIB), 65536))
-            .as_str()
-            .unwrap())),
+        Some(case!("w17", |e| wiggle17::GuestPtr::<str>::new(
+            e.w17(),
+            (black_box(2 * MIB), 65536)
+        )
+        .as_str()
+        .unwrap())),
         vs_floor("<= 1.1x"),
     ));
     rows
@@ -698,7 +913,11 @@ fn shared_two_threads(plan: &Plan) -> Row {
     let m: &dyn ours::GuestMemory = &mem;
     let reads = |at: u32, k: u64| {
         for _ in 0..k {
-            black_box(GuestPtr::<u32>::new(black_box(m), black_box(at)).read().unwrap());
+            black_box(
+                GuestPtr::<u32>::new(black_box(m), black_box(at))
+                    .read()
+                    .unwrap(),
+            );
         }
     };
     let words: Vec<AtomicU32> = (0..1024).map(|_| AtomicU32::new(0)).collect();
@@ -723,9 +942,13 @@ fn shared_two_threads(plan: &Plan) -> Row {
     let s = measure(
         &mut [
             Case::new("floor, one thread", |k| loads(16, k)),
-            Case::new("floor, two threads", |k| two(&|k| loads(16, k), &|k| loads(512, k), k)),
+            Case::new("floor, two threads", |k| {
+                two(&|k| loads(16, k), &|k| loads(512, k), k)
+            }),
             Case::new("one thread", |k| reads(64, k)),
-            Case::new("two threads", |k| two(&|k| reads(64, k), &|k| reads(2048, k), k)),
+            Case::new("two threads", |k| {
+                two(&|k| reads(64, k), &|k| reads(2048, k), k)
+            }),
         ],
         &long,
     );
@@ -738,7 +961,10 @@ fn shared_two_threads(plan: &Plan) -> Row {
         w48: None,
         w17: None,
         ratio: Some((
-            format!("2-thread / 1-thread throughput (floor: {:.2}x)", speedup(s[0], s[1])),
+            format!(
+                "2-thread / 1-thread throughput (floor: {:.2}x)",
+                speedup(s[0], s[1])
+            ),
             speedup(s[2], s[3]),
             ">= 1.8x".to_string(),
         )),

@@ -44,12 +44,10 @@ pub fn print_header() {
 
 pub fn print_row(r: &Row) {
     let cell = |s: Option<Stats>| s.map_or(String::from("-"), |s| fmt_ns(s.median));
-    let (what, value, goal) = r
-        .ratio
-        .clone()
-        .map_or((String::from("-"), String::from("-"), String::from("-")), |(w, v, g)| {
-            (w, format!("{v:.2}x"), g)
-        });
+    let (what, value, goal) = r.ratio.clone().map_or(
+        (String::from("-"), String::from("-"), String::from("-")),
+        |(w, v, g)| (w, format!("{v:.2}x"), g),
+    );
     println!(
         "| {:<40} | {:>9} | {:>9} | {:>9} | {:>9} | {:<26} | {:>7} | {:<7} |",
         r.op,
