@@ -4,13 +4,20 @@
 # processes they move together (address layout, the machine's state), so one
 # run can sit high or low as a whole. The median over runs says more than
 # any one of them.
-#   bash benches/vs-wiggle/runs.sh [RUNS]     (default 5)
+#   [RUNS_DIR=DIR] bash benches/vs-wiggle/runs.sh [RUNS]     (default 5)
 set -euo pipefail
 cd "$(dirname "$0")"
 runs=${1:-5}
 cargo build --release --quiet
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+# RUNS_DIR=DIR keeps each run's whole table there (DIR/1.txt, ...,
+# DIR/RUNS.txt).
+if [ -n "${RUNS_DIR:-}" ]; then
+    out=$RUNS_DIR
+    mkdir -p "$out"
+else
+    out=$(mktemp -d)
+    trap 'rm -rf "$out"' EXIT
+fi
 for i in $(seq "$runs"); do
     target/release/vs-wiggle > "$out/$i.txt"
     echo "run $i of $runs done" >&2
@@ -38,4 +45,4 @@ awk -F'|' -v runs="$runs" '
             g = goal[op]; gsub(/^ +| +$/, "", g)
             printf "| %-40s | %-*s | %6.2fx | %-8s |\n", op, 6 * runs, substr(vals[op], 2), med, g
         }
-    }' "$out"/*.txt
+    }' $(seq -f "$out/%g.txt" "$runs")
