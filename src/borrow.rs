@@ -1422,8 +1422,8 @@ mod tests {
     fn direct_answers_are_exactly_the_queries() {
         // On the owner thread `allows_here` grants exactly the accesses the
         // queries find no conflict for — a read under shared borrows
-        // included, in the slot or beyond it — and
-        // never refuses one it could grant.
+        // included, in the slot or beyond it — and never refuses one it
+        // could grant.
         let t = BorrowTracker::new_thread_bound();
         let mut live: Vec<(Region, bool, BorrowHandle)> = Vec::new();
         let mut x = 0x7b1d_3a5c_9e0f_2468u64;

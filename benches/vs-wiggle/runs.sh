@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # The comparison run in several fresh processes: each goal's ratio from every
-# run, and their median. A run's ratios are taken in one process; across
-# processes they move together (address layout, the machine's state), so one
-# run can sit high or low as a whole. The median over runs says more than
-# any one of them.
+# run, and their median. A run's ratios are taken in one process; on a
+# shared machine whole runs move together with its state, so one run can sit
+# high or low as a whole. The median over runs says more than any one.
 #   [RUNS_DIR=DIR] bash benches/vs-wiggle/runs.sh [RUNS]     (default 5)
 set -euo pipefail
 cd "$(dirname "$0")"
