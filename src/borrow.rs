@@ -1331,6 +1331,17 @@ mod maps {
 mod tests {
     use super::*;
 
+    /// A repeatable pseudo-random source: each call gives a number below
+    /// its argument.
+    fn xorshift(mut x: u64) -> impl FnMut(u64) -> u64 {
+        move |n| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        }
+    }
+
     fn segments(t: &BorrowTracker) -> Vec<(u64, u64, u64)> {
         t.with_maps(|m| m.segments()).unwrap()
     }
@@ -1358,13 +1369,7 @@ mod tests {
         // segments never have equal counts.
         let t = BorrowTracker::new();
         let mut live: Vec<(Region, BorrowHandle)> = Vec::new();
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1du64);
         let steps = if cfg!(miri) { 300 } else { 20_000 };
         let mut trees_seen = false;
         for step in 0..steps {
@@ -1426,13 +1431,7 @@ mod tests {
         // could grant.
         let t = BorrowTracker::new_thread_bound();
         let mut live: Vec<(Region, bool, BorrowHandle)> = Vec::new();
-        let mut x = 0x7b1d_3a5c_9e0f_2468u64;
-        let mut next = move |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut next = xorshift(0x7b1d_3a5c_9e0f_2468u64);
         let steps = if cfg!(miri) { 120 } else { 3_000 };
         let (mut granted_under_shared, mut refused) = (false, false);
         for step in 0..steps {
@@ -1493,13 +1492,7 @@ mod tests {
 
         let t = BorrowTracker::new();
         let mut live: Vec<(Region, bool, BorrowHandle)> = Vec::new();
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15u64);
         let mut injected = 0;
         let steps = if cfg!(miri) { 300 } else { 20_000 };
         for step in 0..steps {
