@@ -119,6 +119,6 @@ pub use slice::{GuestCow, GuestSlice, GuestSliceMut, UnsafeGuestSlice};
 pub use str::{GuestStr, GuestStrCow, GuestStrMut};
 
 /// The README's example, compiled and run as a doctest.
-#[cfg(doctest)]
+#[cfg(all(doctest, not(guest_memory_no_engines)))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctest;

@@ -6,7 +6,7 @@
 //!
 //! Not under Miri: wasmtime compiles wasm to machine code, which Miri cannot
 //! run.
-#![cfg(not(miri))]
+#![cfg(not(any(miri, guest_memory_no_engines)))]
 // Lists of the ranges a call may write, some of them one long.
 #![allow(clippy::single_range_in_vec_init)]
 

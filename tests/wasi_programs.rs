@@ -6,7 +6,7 @@
 //! finish with the expected output and leave exactly the files it should.
 //!
 //! Not under Miri: wasmtime compiles wasm to machine code.
-#![cfg(not(miri))]
+#![cfg(not(any(miri, guest_memory_no_engines)))]
 
 #[path = "common/capture.rs"]
 mod capture;

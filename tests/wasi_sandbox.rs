@@ -10,7 +10,7 @@
 //! `secret` ("outside") sits beside it.
 //!
 //! Not under Miri: wasmtime compiles wasm to machine code.
-#![cfg(not(miri))]
+#![cfg(not(any(miri, guest_memory_no_engines)))]
 
 #[allow(dead_code)]
 #[path = "../examples/wasi_run/wasi/mod.rs"]

@@ -6,7 +6,7 @@
 //!
 //! One test only: the counter is process-wide.
 //! Not under Miri: wasmtime compiles wasm to machine code.
-#![cfg(not(miri))]
+#![cfg(not(any(miri, guest_memory_no_engines)))]
 
 #[allow(dead_code)]
 #[path = "../examples/wasi_run/wasi/mod.rs"]

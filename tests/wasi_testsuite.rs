@@ -10,7 +10,7 @@
 //!
 //! Not under Miri: wasmtime compiles wasm to machine code, which Miri cannot
 //! run.
-#![cfg(not(miri))]
+#![cfg(not(any(miri, guest_memory_no_engines)))]
 
 #[path = "common/capture.rs"]
 mod capture;
