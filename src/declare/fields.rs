@@ -1,0 +1,108 @@
+//! Reading, decoding and writing one field of a declared record at run
+//! time, for the code `guest_struct!` generates: a field's error is wrapped
+//! with the record's and the field's names
+//! ([`GuestError::InDataField`](crate::GuestError::InDataField)).
+
+use crate::{GuestError, GuestMemory, GuestPtr, GuestType, OwnedMemory};
+
+/// The pointer to a field at `offset` past `base`.
+#[inline]
+pub fn field_ptr<'a, T>(
+    mem: &'a dyn GuestMemory,
+    base: u32,
+    offset: u32,
+) -> Result<GuestPtr<'a, T>, GuestError> {
+    let at = crate::error::or_overflow(base.checked_add(offset))?;
+    Ok(GuestPtr::new(mem, at))
+}
+
+/// Reads one field, naming the record and field in any error.
+#[inline]
+pub fn read_field<'a, T: GuestType<'a>>(
+    mem: &'a dyn GuestMemory,
+    base: u32,
+    offset: u32,
+    typename: &'static str,
+    field: &'static str,
+) -> Result<T, GuestError> {
+    field_ptr::<T>(mem, base, offset)
+        .and_then(|p| p.read())
+        .map_err(|e| e.in_data_field(typename, field))
+}
+
+/// Copies a whole record of `size` bytes at `base` out of `mem` in one
+/// check-and-copy (alignment, arithmetic, bounds, borrows) and decodes
+/// it with `decode`.
+///
+/// # Errors
+///
+/// The check's error, unwrapped; `decode`'s result is returned as is.
+#[inline]
+pub fn read_record<T>(
+    mem: &dyn GuestMemory,
+    base: u32,
+    size: u32,
+    align: u32,
+    decode: impl FnOnce(&[u8]) -> Result<T, GuestError>,
+) -> Result<Result<T, GuestError>, GuestError> {
+    let r = crate::memory::checked_region(base, size)?;
+    crate::ptr::check_align(r, align as usize)?;
+    crate::guest_type::with_guest_bytes(mem, r, decode)
+}
+
+/// Decodes one field from its record's copied bytes, naming the record
+/// and field in any error.
+#[inline]
+pub fn decode_field<'a, T: GuestType<'a>>(
+    mem: &'a dyn GuestMemory,
+    base: u32,
+    bytes: &[u8],
+    offset: u32,
+    typename: &'static str,
+    field: &'static str,
+) -> Result<T, GuestError> {
+    let p = field_ptr::<T>(mem, base, offset).map_err(|e| e.in_data_field(typename, field))?;
+    let start = offset as usize;
+    let field_bytes = start
+        .checked_add(T::guest_size() as usize)
+        .and_then(|end| bytes.get(start..end));
+    match field_bytes {
+        Some(b) => T::decode(&p, b),
+        // The record's layout and the field's size disagree (a wrong
+        // hand-written `GuestLayout`): read the field from memory.
+        None => p.read(),
+    }
+    .map_err(|e| e.in_data_field(typename, field))
+}
+
+/// Checks that a whole record, trailing padding included, is in bounds,
+/// once each field has been read; an error is reported against the last
+/// field, which the padding follows.
+#[inline]
+pub fn check_record(
+    mem: &dyn GuestMemory,
+    base: u32,
+    size: u32,
+    typename: &'static str,
+    fields: &[&'static str],
+) -> Result<(), GuestError> {
+    match crate::ptr::array_bytes(mem.base(), base, 1, size, 1) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(e.in_data_field(typename, fields.last().copied().unwrap_or(""))),
+    }
+}
+
+/// Writes one field into a record's scratch encoding.
+#[inline]
+pub fn write_field<'a, T: GuestType<'a>>(
+    scratch: &OwnedMemory,
+    offset: u32,
+    val: T,
+    typename: &'static str,
+    field: &'static str,
+) -> Result<(), GuestError> {
+    T::write(&GuestPtr::new(scratch, offset), val).map_err(|e| e.in_data_field(typename, field))
+}
+
+/// Fails to compile unless `T` is transparent.
+pub const fn assert_transparent<'a, T: crate::GuestTypeTransparent<'a>>() {}

@@ -1,0 +1,170 @@
+//! The byte-level helpers of every [`GuestType`] implementation and of the
+//! declaration macros: checked little-endian reads and writes of a few bytes
+//! (in place where the memory allows), a copy of guest bytes for decoding
+//! (on the stack when small), and all-or-nothing writes of encoded values
+//! through a scratch memory.
+
+use alloc::vec::Vec;
+use core::mem::MaybeUninit;
+
+use super::GuestType;
+use crate::memory::{guest_bytes, read_in_place, read_into, read_uninit, region_for};
+use crate::ptr::{array_bytes, check_align};
+use crate::raw;
+use crate::{GuestError, GuestMemory, GuestPtr, OwnedMemory, Region};
+
+/// Encodes `vals` with [`GuestType::write`] into a scratch memory and copies
+/// the scratch into `mem` at `offset` in one step, so that either every
+/// element is written or, on any error, nothing is.
+///
+/// # Errors
+///
+/// [`GuestError::PtrOverflow`], [`GuestError::PtrNotAligned`],
+/// [`GuestError::PtrOutOfBounds`] for the destination, checked before any
+/// work; [`GuestError::PtrBorrowed`]; an element's own error.
+pub(super) fn write_encoded<'a, T: GuestType<'a>>(
+    mem: &dyn GuestMemory,
+    offset: u32,
+    vals: impl ExactSizeIterator<Item = T>,
+) -> Result<(), GuestError> {
+    let size = T::guest_size();
+    let count = u32::try_from(vals.len()).map_err(|_| GuestError::PtrOverflow)?;
+    write_via_scratch(mem, offset, count, size, T::guest_align(), |scratch| {
+        for (i, v) in (0..count).zip(vals) {
+            // In range: `i * size` is below the region's length, a `u32`.
+            T::write(&GuestPtr::new(scratch, i * size), v)?;
+        }
+        Ok(())
+    })
+}
+
+/// Checks the destination of `count` elements of `size` bytes at `offset`,
+/// lets `fill` encode them into a zeroed scratch memory of that size (based
+/// at guest offset 0, which every alignment divides), then copies the
+/// scratch to `mem` in one step. Nothing is written to `mem` unless every
+/// check and all of `fill` succeed.
+///
+/// # Errors
+///
+/// [`GuestError::PtrOverflow`], [`GuestError::PtrNotAligned`],
+/// [`GuestError::PtrOutOfBounds`] for the destination, before `fill` runs;
+/// `fill`'s error; [`GuestError::PtrBorrowed`] from the final copy.
+pub fn write_via_scratch(
+    mem: &dyn GuestMemory,
+    offset: u32,
+    count: u32,
+    size: u32,
+    align: usize,
+    fill: impl FnOnce(&OwnedMemory) -> Result<(), GuestError>,
+) -> Result<(), GuestError> {
+    let (r, _) = array_bytes(mem.base(), offset, count, size, align)?;
+    let mut scratch = OwnedMemory::new(r.len as usize);
+    fill(&scratch)?;
+    mem.write_bytes(offset, scratch.as_bytes_mut())
+}
+
+/// `count` consecutive pieces of `size` bytes from the front of `bytes`
+/// (empty ones if `size` is 0); fewer if `bytes` runs out.
+#[inline]
+pub(super) fn chunks(bytes: &[u8], size: u32, count: u32) -> impl Iterator<Item = &[u8]> {
+    let size = size as usize;
+    // Two steps, so that each piece visibly has length `size` (a constant
+    // for every declared type): decoders' bounds checks on it fold away,
+    // and with them their fallback paths.
+    (0..count as usize).map_while(move |i| bytes.get(i.checked_mul(size)?..)?.get(..size))
+}
+
+/// The largest copy [`with_guest_bytes`] makes on the stack.
+const STACK_COPY: usize = 128;
+
+/// Copies the bytes of `r` out of `mem` with one check-and-copy (in place
+/// where [`GuestMemory::direct_access`] allows, else one
+/// [`GuestMemory::read_bytes`]) and hands the copy to `f`. Small regions are
+/// copied to the stack.
+///
+/// # Errors
+///
+/// As [`GuestMemory::read_bytes`]; `f` is not called then.
+#[inline]
+pub(crate) fn with_guest_bytes<R>(
+    mem: &dyn GuestMemory,
+    r: Region,
+    f: impl FnOnce(&[u8]) -> R,
+) -> Result<R, GuestError> {
+    let len = r.len as usize;
+    if len <= STACK_COPY {
+        let mut buf = [MaybeUninit::<u8>::uninit(); STACK_COPY];
+        let dst = &mut buf[..len];
+        read_uninit(mem, r.start, dst)?;
+        // SAFETY: `read_uninit` succeeded, so it wrote every byte of `dst`
+        // with an initialized value; `MaybeUninit<u8>` and
+        // `u8` have one layout, and the result reborrows `buf`.
+        let bytes = unsafe { &*(core::ptr::from_mut(dst) as *const [u8]) };
+        Ok(f(bytes))
+    } else {
+        let mut v = Vec::<u8>::with_capacity(len);
+        read_uninit(mem, r.start, raw::spare_bytes(&mut v, len))?;
+        // SAFETY: `read_uninit` succeeded, so it initialized all `len` spare
+        // bytes.
+        unsafe { v.set_len(len) };
+        Ok(f(&v))
+    }
+}
+
+/// The first `N` of `bytes` as an array; a length mismatch (a caller's
+/// bug, never a guest value) is an error rather than a panic.
+#[inline]
+pub(super) fn le_bytes<const N: usize>(bytes: &[u8]) -> Result<[u8; N], GuestError> {
+    bytes.try_into().map_err(|_| GuestError::SliceLengthsDiffer)
+}
+
+/// Reads `N` bytes at a pointer after checking its guest alignment.
+#[inline]
+pub(super) fn read_le<const N: usize>(
+    mem: &dyn GuestMemory,
+    offset: u32,
+    align: usize,
+) -> Result<[u8; N], GuestError> {
+    check_align(Region::new(offset, N as u32), align)?;
+    let mut buf = [0u8; N];
+    let r = region_for(offset, N)?;
+    // SAFETY: `read_in_place` stores initialized bytes only, the guest's.
+    if let Some(done) = read_in_place(mem, r, unsafe { raw::uninit_bytes(&mut buf) }) {
+        return done.map(|()| buf);
+    }
+    read_le_copied(mem, offset)
+}
+
+/// [`read_le`] through [`GuestMemory::read_bytes`], out of line: the
+/// in-place read above then needs no stack frame for this call's result.
+#[inline(never)]
+fn read_le_copied<const N: usize>(
+    mem: &dyn GuestMemory,
+    offset: u32,
+) -> Result<[u8; N], GuestError> {
+    let mut buf = [0u8; N];
+    read_into(mem, offset, &mut buf)?;
+    Ok(buf)
+}
+
+/// Writes `N` bytes at a pointer after checking its guest alignment.
+#[inline]
+pub(super) fn write_le<const N: usize>(
+    mem: &dyn GuestMemory,
+    offset: u32,
+    align: usize,
+    bytes: [u8; N],
+) -> Result<(), GuestError> {
+    check_align(Region::new(offset, N as u32), align)?;
+    let r = region_for(offset, N)?;
+    if let Some(base) = mem.direct_access(r, true) {
+        let dst = guest_bytes(base, r)?;
+        // SAFETY: as in `read_le`, for a write: no borrow overlaps `r` and
+        // nothing else reads or writes the memory until this thread calls it
+        // again, and this copy is made first; so no reference to these
+        // bytes exists.
+        unsafe { raw::copy_in(dst, &bytes) };
+        return Ok(());
+    }
+    mem.write_bytes(offset, &bytes)
+}
