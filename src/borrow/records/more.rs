@@ -4,8 +4,8 @@
 //! Promises: every borrow handed to [`More::add`] is recorded until it is
 //! removed; the list and the trees never both hold anything (outside a panic
 //! part-way through an update, which only over-counts); each span covers
-//! every borrow of its kind recorded here, and `few_mut` is never less than
-//! the number of mut borrows in the list.
+//! every borrow of its kind recorded here, and `few_mut` is exactly the
+//! number of mut borrows in the list.
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
@@ -32,8 +32,9 @@ pub(super) struct More {
     exclusive: BTreeMap<u64, u64>,
     /// The union of the shared borrows as counted segments.
     shared: Segments,
-    /// How many entries of `few` are mut borrows; never less than that
-    /// (the spans rely on it), so it is raised before a push.
+    /// How many entries of `few` are mut borrows, exactly: the spans rely
+    /// on it (one too few would empty the mut span, one too many the shared
+    /// span, while such a borrow is listed).
     few_mut: usize,
     /// Covers every mut borrow in `few` and `exclusive`.
     mut_span: Span,
@@ -138,8 +139,11 @@ impl More {
             return;
         }
         if self.few.len() < FEW {
-            self.few_mut += usize::from(entry.shared == 0);
+            // Counted once listed: a push that panics (its allocation
+            // failed) has listed nothing, and a count one too high would
+            // read as "no shared borrow listed" and empty the shared span.
             push(&mut self.few, entry, FEW);
+            self.few_mut += usize::from(entry.shared == 0);
             return;
         }
         // The list is full: everything moves to the trees, copied before

@@ -204,15 +204,37 @@ fn direct_answers_are_exactly_the_queries() {
 
 #[test]
 fn a_panicking_insert_never_forgets_a_borrow() {
-    // Random borrows over a small space, each operation with a chance
-    // that one of its tree inserts panics (as an allocation failure does
-    // under `-Zoom=panic`). A borrow whose call panicked was never
-    // granted; a release whose call panicked may leave its borrow
-    // recorded (a leak). What must never happen is a granted,
-    // unreleased borrow that the tracker no longer enforces.
+    // Many borrows, mostly shared: the records reach the trees.
+    panicking_inserts_never_forget_a_borrow(BorrowTracker::new, 40, 4);
+    // Few borrows, half of them mut: the records stay in the small list.
+    panicking_inserts_never_forget_a_borrow(BorrowTracker::new, 12, 2);
+}
+
+#[cfg(feature = "std")]
+#[test]
+fn a_panicking_insert_never_forgets_a_borrow_thread_bound() {
+    panicking_inserts_never_forget_a_borrow(BorrowTracker::new_thread_bound, 40, 4);
+    panicking_inserts_never_forget_a_borrow(BorrowTracker::new_thread_bound, 12, 2);
+}
+
+/// Random borrows over a small space, each operation with a chance that one
+/// of its allocations panics (as an allocation failure does with a
+/// panicking allocation error hook). A borrow whose call panicked was never
+/// granted; a release whose call panicked may leave its borrow recorded (a
+/// leak). What must never happen is a granted, unreleased borrow that the
+/// tracker no longer enforces: after every step, every query — the records'
+/// shared segments, `is_mut_borrowed`, `is_shared_borrowed`, the borrows
+/// themselves and, on a thread-bound tracker, direct access — must still
+/// see every live borrow, byte by byte.
+/// At most `max_live` borrows live at once; one in `mut_one_in` is mut.
+fn panicking_inserts_never_forget_a_borrow(
+    make: fn() -> BorrowTracker,
+    max_live: usize,
+    mut_one_in: u64,
+) {
     use std::panic::{AssertUnwindSafe, catch_unwind};
 
-    let t = BorrowTracker::new();
+    let t = make();
     let mut live: Vec<(Region, bool, BorrowHandle)> = Vec::new();
     let mut next = xorshift(0x9e37_79b9_7f4a_7c15u64);
     let mut injected = 0;
@@ -220,9 +242,9 @@ fn a_panicking_insert_never_forgets_a_borrow() {
     for step in 0..steps {
         super::fail_point::arm((next(3) == 0).then(|| next(3) as u32));
         let taking = step % 200 < 100;
-        if live.is_empty() || (live.len() < 40 && (next(4) == 0) != taking) {
+        if live.is_empty() || (live.len() < max_live && (next(4) == 0) != taking) {
             let r = Region::new(next(56) as u32, 1 + next(8) as u32);
-            let is_mut = next(4) == 0;
+            let is_mut = next(mut_one_in) == 0;
             let got = catch_unwind(AssertUnwindSafe(|| {
                 if is_mut {
                     t.mut_borrow(r)
@@ -247,32 +269,84 @@ fn a_panicking_insert_never_forgets_a_borrow() {
             injected += usize::from(released.is_err());
         }
         super::fail_point::arm(None);
-
-        let mut shared = [0u64; 64];
-        for (r, is_mut, _) in &live {
-            for b in r.start..r.start + r.len {
-                if *is_mut {
-                    assert!(t.is_mut_borrowed(Region::new(b, 1)), "lost mut {r}");
-                    assert!(t.shared_borrow(Region::new(b, 1)).is_err());
-                } else {
-                    shared[b as usize] += 1;
-                }
-            }
-        }
-        let mut recorded = [0u64; 64];
-        for (s, e, c) in segments(&t) {
-            for b in s..e {
-                recorded[b as usize] = c;
-            }
-        }
-        for b in 0..64 {
-            assert!(recorded[b] >= shared[b], "lost a shared borrow of byte {b}");
-        }
+        enforces_every_live_borrow(&t, &live);
     }
     assert!(
         injected > 0,
-        "no insert ever failed: the test tests nothing"
+        "no allocation ever failed: the test tests nothing"
     );
+}
+
+/// Every query of `t` sees each borrow in `live` (it may see more: leaks).
+fn enforces_every_live_borrow(t: &BorrowTracker, live: &[(Region, bool, BorrowHandle)]) {
+    let mut shared = [0u64; 64];
+    let mut is_mut = [false; 64];
+    for (r, m, _) in live {
+        for b in r.start..r.start + r.len {
+            if *m {
+                is_mut[b as usize] = true;
+            } else {
+                shared[b as usize] += 1;
+            }
+        }
+    }
+    let mut recorded = [0u64; 64];
+    for (s, e, c) in segments(t) {
+        for b in s..e {
+            recorded[b as usize] = c;
+        }
+    }
+    for b in 0..64u32 {
+        let (i, byte) = (b as usize, Region::new(b, 1));
+        let around = Region::new(b.saturating_sub(2), 5);
+        if is_mut[i] {
+            assert!(t.is_mut_borrowed(byte), "lost mut borrow of byte {b}");
+            assert!(t.is_mut_borrowed(around), "lost mut borrow of byte {b}");
+            assert!(t.shared_borrow(byte).is_err(), "byte {b} lent twice");
+            assert!(t.allows_here(byte, false, || ()).is_none(), "byte {b}");
+        }
+        if shared[i] > 0 {
+            assert!(recorded[i] >= shared[i], "lost a shared borrow of byte {b}");
+            assert!(
+                t.is_shared_borrowed(byte),
+                "lost a shared borrow of byte {b}"
+            );
+            assert!(
+                t.is_shared_borrowed(around),
+                "lost a shared borrow of byte {b}"
+            );
+            assert!(
+                t.mut_borrow(byte).is_err(),
+                "byte {b} lent mutably while shared"
+            );
+            assert!(t.allows_here(byte, true, || ()).is_none(), "byte {b}");
+        }
+    }
+}
+
+/// The finding of the third review, step by step: the first push onto the
+/// small list fails after its mut borrow was counted, and later the shared
+/// borrows beyond the slot were forgotten.
+#[test]
+fn a_failed_first_push_onto_the_list_forgets_no_shared_borrow() {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    let t = BorrowTracker::new();
+    let a = t.mut_borrow(Region::new(0, 4)).unwrap();
+    // The second borrow moves `a` from the slot to the list: the records
+    // beyond the slot are allocated (0), then the list (1), which fails.
+    super::fail_point::arm(Some(1));
+    let failed = catch_unwind(AssertUnwindSafe(|| t.mut_borrow(Region::new(8, 4))));
+    super::fail_point::arm(None);
+    assert!(failed.is_err(), "the injected failure did not happen");
+    let s = t.shared_borrow(Region::new(16, 4)).unwrap();
+    let s2 = t.shared_borrow(Region::new(32, 4)).unwrap();
+    t.mut_unborrow(a);
+    assert!(t.is_shared_borrowed(Region::new(16, 4)));
+    assert!(t.mut_borrow(Region::new(16, 4)).is_err());
+    t.shared_unborrow(s);
+    t.shared_unborrow(s2);
+    assert!(!t.has_outstanding_borrows());
 }
 
 #[test]
