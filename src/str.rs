@@ -50,8 +50,11 @@ impl<'a> GuestPtr<'a, u8> {
         let mut scanned = 0u32;
         while scanned < max_len {
             let at = or_overflow(start.checked_add(scanned))?;
+            // A chunk ends at the end of memory, and at the top of the 32-bit
+            // address space (before it, on a memory larger than 4 GiB).
             let left_in_memory = mem.base().len().saturating_sub(at as usize);
-            let n = (max_len - scanned).min(SCAN_CHUNK);
+            let left_in_space = (u32::MAX - at).saturating_add(1);
+            let n = (max_len - scanned).min(SCAN_CHUNK).min(left_in_space);
             let n = usize::try_from(n).map_or(left_in_memory, |n| n.min(left_in_memory));
             if n == 0 {
                 return Err(GuestError::PtrOutOfBounds(Region::new(at, 1)));

@@ -80,3 +80,46 @@ fn works_on_shared_memory() {
         Err(GuestError::PtrOutOfBounds(_))
     ));
 }
+
+/// Third review, finding 5: on a memory larger than 4 GiB, a string whose
+/// NUL is the last byte a 32-bit guest can address was `PtrOverflow` with a
+/// limit that reaches past it (the scan read a chunk across the top of the
+/// address space), though a small limit found it.
+#[cfg(all(target_pointer_width = "64", not(miri)))]
+#[test]
+fn a_string_ending_at_the_top_of_the_address_space_is_found() {
+    use std::alloc::{Layout, alloc_zeroed, dealloc};
+
+    use guest_memory::SliceMemory;
+
+    let len = (1usize << 32) + 64;
+    let layout = Layout::from_size_align(len, 16).unwrap();
+    // SAFETY: a non-zero size; the pages are zeroed lazily by the system, so
+    // this costs address space, not 4 GiB of memory.
+    let p = unsafe { alloc_zeroed(layout) };
+    assert!(!p.is_null());
+    {
+        // SAFETY: `p` is `len` zeroed bytes that nothing else references until
+        // the `dealloc` below, after `bytes` and `mem` are gone.
+        let bytes = unsafe { core::slice::from_raw_parts_mut(p, len) };
+        let mem = SliceMemory::new(bytes);
+        let start = u32::MAX - 10;
+        mem.ptr::<[u8]>((start, 10))
+            .copy_from_slice(&[b'x'; 10])
+            .unwrap();
+        // Byte `u32::MAX` is the NUL (zeroed); the bytes past it are beyond
+        // what a guest can address.
+        for limit in [11, 16, 1000, u32::MAX] {
+            let s = mem.ptr::<u8>(start).c_str(limit).unwrap();
+            assert_eq!(s.offset(), (start, 10), "limit {limit}");
+        }
+        // Without a NUL up to the top, the scan stops there.
+        mem.ptr::<u8>(u32::MAX).write(b'x').unwrap();
+        assert!(matches!(
+            mem.ptr::<u8>(start).c_str(u32::MAX),
+            Err(GuestError::PtrOverflow)
+        ));
+    }
+    // SAFETY: allocated above with this layout, freed once.
+    unsafe { dealloc(p, layout) };
+}
