@@ -224,3 +224,79 @@ fn forwarding_impls_behave_like_the_memory() {
     assert_eq!(r.ptr::<u32>(4).read().unwrap(), 42);
     assert_eq!(arc.ptr::<u32>(4).read().unwrap(), 42);
 }
+
+/// Third review, finding 4: pointers were equal by the address of the
+/// memory object, so pointers through an `Arc`, a clone of it and the
+/// memory itself (the same bytes) differed, and two zero-size memory types
+/// forwarding to different memories (one address) were equal. Equality is
+/// by the memory's bytes: where `base()` starts and how long it is.
+#[test]
+fn pointers_are_equal_exactly_when_they_name_the_same_bytes() {
+    use std::collections::hash_map::DefaultHasher;
+    use std::hash::{Hash, Hasher};
+    use std::sync::LazyLock;
+
+    fn hash(p: &GuestPtr<'_, u32>) -> u64 {
+        let mut h = DefaultHasher::new();
+        p.hash(&mut h);
+        h.finish()
+    }
+
+    let arc: Arc<OwnedMemory> = Arc::new(OwnedMemory::new(16));
+    let clone = arc.clone();
+    let (a, b, c) = (arc.ptr::<u32>(4), clone.ptr::<u32>(4), (*arc).ptr::<u32>(4));
+    assert!(a == b && b == c, "one memory's bytes, three ways in");
+    assert!(hash(&a) == hash(&b) && hash(&b) == hash(&c));
+    assert_ne!(a, arc.ptr::<u32>(8));
+
+    // Two memories of one size, never the same bytes.
+    let other = OwnedMemory::new(16);
+    assert_ne!(a, other.ptr::<u32>(4));
+
+    static FIRST: LazyLock<OwnedMemory> = LazyLock::new(|| OwnedMemory::new(16));
+    static SECOND: LazyLock<OwnedMemory> = LazyLock::new(|| OwnedMemory::new(16));
+    /// A zero-size memory type forwarding to one of the statics.
+    struct Fwd<const FIRST: bool>;
+    impl<const F: bool> Fwd<F> {
+        fn to(&self) -> &'static OwnedMemory {
+            if F { &FIRST } else { &SECOND }
+        }
+    }
+    // SAFETY: every method forwards to one `OwnedMemory`, so its rules hold.
+    unsafe impl<const F: bool> GuestMemory for Fwd<F> {
+        fn base(&self) -> &[core::cell::UnsafeCell<u8>] {
+            self.to().base()
+        }
+        fn has_outstanding_borrows(&self) -> bool {
+            self.to().has_outstanding_borrows()
+        }
+        fn is_mut_borrowed(&self, r: Region) -> bool {
+            self.to().is_mut_borrowed(r)
+        }
+        fn is_shared_borrowed(&self, r: Region) -> bool {
+            self.to().is_shared_borrowed(r)
+        }
+        fn mut_borrow(&self, r: Region) -> Result<guest_memory::BorrowHandle, GuestError> {
+            self.to().mut_borrow(r)
+        }
+        fn shared_borrow(&self, r: Region) -> Result<guest_memory::BorrowHandle, GuestError> {
+            self.to().shared_borrow(r)
+        }
+        fn mut_unborrow(&self, h: guest_memory::BorrowHandle) {
+            self.to().mut_unborrow(h)
+        }
+        fn shared_unborrow(&self, h: guest_memory::BorrowHandle) {
+            self.to().shared_unborrow(h)
+        }
+    }
+    // Both at one address: zero-size fields of one tuple.
+    let both = (Fwd::<true>, Fwd::<false>);
+    assert!(core::ptr::addr_eq(&both.0, &both.1));
+    let (p, q) = (both.0.ptr::<u32>(4), both.1.ptr::<u32>(4));
+    assert_ne!(p, q, "two memories' bytes");
+    assert_eq!(
+        p,
+        FIRST.ptr::<u32>(4),
+        "the same bytes as the memory it forwards to"
+    );
+}

@@ -96,8 +96,10 @@ impl Pointee for str {
 /// panicking. It is `Copy`, and `Send + Sync` since guest memories are.
 ///
 /// Two pointers are equal (and hash alike) when they point into the same
-/// memory (the same object, compared by address) at the same offset and,
-/// for `[T]` and `str`, with the same length.
+/// memory at the same offset and, for `[T]` and `str`, with the same length.
+/// The same memory means the same bytes — `base()` starting at one address,
+/// as long — however it is reached: through an `Arc`, a clone of it, a
+/// reference or the memory itself.
 ///
 /// # Examples
 ///
@@ -180,17 +182,27 @@ impl<'a, T: ?Sized + Pointee> GuestPtr<'a, T> {
 impl<T: ?Sized + Pointee> PartialEq for GuestPtr<'_, T> {
     #[inline]
     fn eq(&self, other: &Self) -> bool {
-        core::ptr::addr_eq(self.mem, other.mem) && self.pointer == other.pointer
+        self.pointer == other.pointer && same_bytes(self.mem, other.mem)
     }
+}
+
+/// Whether two memories are the same bytes: their `base()`s start at one
+/// address and are as long. (Not the memory objects' addresses: one memory
+/// is reached through many objects — `Arc` clones, `&`, `Box` — and
+/// zero-size memory types forwarding to different memories share one.)
+#[inline]
+fn same_bytes(a: &dyn GuestMemory, b: &dyn GuestMemory) -> bool {
+    let (a, b) = (a.base(), b.base());
+    core::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len()
 }
 
 impl<T: ?Sized + Pointee> Eq for GuestPtr<'_, T> {}
 
 impl<T: ?Sized + Pointee> Hash for GuestPtr<'_, T> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        (self.mem as *const dyn GuestMemory)
-            .cast::<()>()
-            .hash(state);
+        let base = self.mem.base();
+        base.as_ptr().hash(state);
+        base.len().hash(state);
         self.pointer.hash(state);
     }
 }
