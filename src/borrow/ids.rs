@@ -93,31 +93,255 @@ mod with_std {
     }
 }
 
-/// Tracker identities without `std`: one process-wide 64-bit counter behind
-/// the crate's spin lock, since targets such as `thumbv7em` have no 64-bit
-/// atomics and a 32-bit counter could wrap (a reused identity would let a
-/// handle release another tracker's borrow). There are no thread
-/// identities: every tracker is for any thread.
+/// Tracker identities without `std`: one process-wide source that takes no
+/// lock, so that an interrupt handler making a memory while the code it
+/// interrupted is doing the same never waits for it (a spin lock here
+/// deadlocked). A 64-bit counter where the target has 64-bit atomics; on
+/// targets without (`thumbv7em`), where a 32-bit counter could wrap (a
+/// reused identity would let a handle release another tracker's borrow),
+/// [`Epochs`](super::epochs::Epochs). There are no thread identities: every
+/// tracker is for any thread.
 #[cfg(not(feature = "std"))]
 mod without_std {
-    use crate::lock::Lock;
-
     /// The next tracker identity. 2^63 trackers would be needed to reuse
     /// one.
-    static NEXT_ID: Lock<u64> = Lock::new(1);
+    #[cfg(target_has_atomic = "64")]
+    static NEXT_ID: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(1);
 
     /// A tracker identity no other tracker has had.
+    #[cfg(target_has_atomic = "64")]
     #[inline]
     pub(in crate::borrow) fn fresh_id() -> u64 {
-        let mut next = NEXT_ID.lock();
-        let id = *next;
-        *next += 1;
-        id
+        NEXT_ID.fetch_add(1, core::sync::atomic::Ordering::Relaxed)
+    }
+
+    #[cfg(not(target_has_atomic = "64"))]
+    static IDS: super::epochs::Epochs = super::epochs::Epochs::new();
+
+    /// A tracker identity no other tracker has had.
+    #[cfg(not(target_has_atomic = "64"))]
+    #[inline]
+    pub(in crate::borrow) fn fresh_id() -> u64 {
+        IDS.next()
     }
 
     /// No thread has an identity without `std`.
     #[inline(always)]
     pub(in crate::borrow) fn this_thread_if_known() -> u64 {
         0
+    }
+
+    /// Third review, finding 2: with a spin lock around the counter, an
+    /// interrupt handler that made a memory while the interrupted code was
+    /// making one spun forever. A signal handler stands in for the
+    /// interrupt: it makes trackers while the interrupted thread does too.
+    #[cfg(all(test, unix, not(miri), target_has_atomic = "64"))]
+    #[test]
+    fn an_interrupt_making_a_tracker_never_waits_for_the_code_it_interrupted() {
+        use core::sync::atomic::{AtomicU64, Ordering};
+        use std::sync::mpsc;
+        use std::time::Duration;
+
+        static MADE_IN_HANDLER: AtomicU64 = AtomicU64::new(0);
+        extern "C" fn on_signal(_: libc::c_int) {
+            let _ = crate::BorrowTracker::new();
+            MADE_IN_HANDLER.fetch_add(1, Ordering::Relaxed);
+        }
+
+        let (done_tx, done_rx) = mpsc::channel();
+        let (tid_tx, tid_rx) = mpsc::channel();
+        // The interrupted thread: makes trackers as fast as it can until
+        // enough signals have been handled.
+        std::thread::spawn(move || {
+            // SAFETY: plain FFI calls with valid arguments; the handler only
+            // makes a tracker (atomic operations, no lock) and counts.
+            unsafe {
+                let mut action: libc::sigaction = core::mem::zeroed();
+                action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
+                libc::sigemptyset(&mut action.sa_mask);
+                assert_eq!(
+                    libc::sigaction(libc::SIGUSR1, &action, core::ptr::null_mut()),
+                    0
+                );
+                tid_tx.send(libc::pthread_self()).unwrap();
+            }
+            while MADE_IN_HANDLER.load(Ordering::Relaxed) < 20_000 {
+                for _ in 0..100 {
+                    core::hint::black_box(super::fresh_id());
+                }
+            }
+            done_tx.send(()).unwrap();
+        });
+        let target = tid_rx.recv().unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let finished = loop {
+            match done_rx.try_recv() {
+                Ok(()) => break true,
+                Err(mpsc::TryRecvError::Disconnected) => panic!("the interrupted thread failed"),
+                Err(mpsc::TryRecvError::Empty) => {}
+            }
+            if std::time::Instant::now() > deadline {
+                break false;
+            }
+            // SAFETY: `target` is a live thread (it ends only after `done`)
+            // with a handler for the signal installed.
+            unsafe { libc::pthread_kill(target, libc::SIGUSR1) };
+            std::thread::yield_now();
+        };
+        assert!(
+            finished,
+            "the interrupted thread stopped making progress: {} of 20000 handled",
+            MADE_IN_HANDLER.load(Ordering::Relaxed)
+        );
+    }
+}
+
+/// Identities for targets without 64-bit atomics. Compiled for every test
+/// run too (Miri's included), so that it is tested on any host.
+#[cfg(any(test, all(not(feature = "std"), not(target_has_atomic = "64"))))]
+mod epochs {
+    use alloc::boxed::Box;
+    use core::ptr;
+    use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+
+    /// How many identities one [`Epoch`] hands out (fewer in tests, so that
+    /// they reach the next epoch).
+    const PER_EPOCH: u32 = if cfg!(test) { 1000 } else { u32::MAX };
+
+    /// One epoch of identities: `number << 32 | n` for each `n` that
+    /// `taken` counts through, from 1 to [`PER_EPOCH`].
+    struct Epoch {
+        /// Set before the epoch is published, never changed after.
+        number: u32,
+        /// The last `n` handed out in this epoch.
+        taken: AtomicU32,
+    }
+
+    /// A lock-free source of 64-bit identities needing only 32-bit atomics
+    /// and pointer compare-and-swap. Each identity is an epoch's number and
+    /// a count within the epoch, unique since the count is one atomic
+    /// counter that never wraps. When an epoch runs out, whoever sees it
+    /// first allocates the next one and publishes it with one
+    /// compare-and-swap from the exhausted epoch; the losers of that race
+    /// free theirs and take from the winner's. Epochs are never freed (one
+    /// small allocation leaks per 2^32 identities), so a pointer to an
+    /// epoch is never reused and the compare-and-swap cannot be fooled
+    /// (no ABA). Nobody ever waits for anybody: a caller interrupted
+    /// part-way holds nothing the interrupt needs. (Making an epoch
+    /// allocates, once per 2^32 identities: from an interrupt that is as
+    /// safe as the global allocator is there.)
+    pub(in crate::borrow) struct Epochs {
+        current: AtomicPtr<Epoch>,
+        first: Epoch,
+    }
+
+    impl Epochs {
+        pub(in crate::borrow) const fn new() -> Self {
+            Epochs {
+                current: AtomicPtr::new(ptr::null_mut()),
+                first: Epoch {
+                    number: 0,
+                    taken: AtomicU32::new(0),
+                },
+            }
+        }
+
+        /// An identity this source never gave before: never 0, below 2^63.
+        pub(in crate::borrow) fn next(&self) -> u64 {
+            let mut epoch = self.current();
+            let mut n = epoch.taken.load(Ordering::Relaxed);
+            loop {
+                if n == PER_EPOCH {
+                    epoch = self.advance(epoch);
+                    n = epoch.taken.load(Ordering::Relaxed);
+                    continue;
+                }
+                match epoch.taken.compare_exchange_weak(
+                    n,
+                    n + 1,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => return u64::from(epoch.number) << 32 | u64::from(n + 1),
+                    Err(now) => n = now,
+                }
+            }
+        }
+
+        /// The epoch identities are taken from now.
+        fn current(&self) -> &Epoch {
+            let p = self.current.load(Ordering::Acquire);
+            if p.is_null() {
+                &self.first
+            } else {
+                // SAFETY: a non-null `current` was published below from a
+                // `Box` that is never freed, with release ordering, and
+                // loaded with acquire ordering: it points to an initialized
+                // `Epoch`, alive for the rest of the program.
+                unsafe { &*p }
+            }
+        }
+
+        /// The epoch after `done`, which has run out: made and published
+        /// by this call, or by whichever call published it first.
+        #[cold]
+        fn advance(&self, done: &Epoch) -> &Epoch {
+            let number = done.number.checked_add(1).expect("2^63 tracker identities");
+            assert!(number < 1 << 31, "2^63 tracker identities");
+            let next = Box::into_raw(Box::new(Epoch {
+                number,
+                taken: AtomicU32::new(0),
+            }));
+            let done_ptr = if ptr::eq(done, &self.first) {
+                ptr::null_mut()
+            } else {
+                ptr::from_ref(done).cast_mut()
+            };
+            match self
+                .current
+                .compare_exchange(done_ptr, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => {}
+                Err(_) => {
+                    // SAFETY: `next` came from `Box::into_raw` above and was
+                    // never published, so nothing else refers to it.
+                    drop(unsafe { Box::from_raw(next) });
+                }
+            }
+            // Published, by this call or another: each epoch has exactly
+            // one successor, since `current` leaves `done` only once and
+            // epochs are never freed.
+            self.current()
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use alloc::vec::Vec;
+
+        use super::{Epochs, PER_EPOCH};
+
+        #[test]
+        fn identities_are_unique_across_epochs_and_threads() {
+            let ids = Epochs::new();
+            let (threads, each) = if cfg!(miri) { (3, 700) } else { (4, 5_000) };
+            let mut all: Vec<u64> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|_| s.spawn(|| (0..each).map(|_| ids.next()).collect::<Vec<_>>()))
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().unwrap())
+                    .collect()
+            });
+            let n = all.len();
+            assert!(all.iter().all(|&id| id != 0 && id < 1 << 63));
+            all.sort_unstable();
+            all.dedup();
+            assert_eq!(all.len(), n, "an identity was given twice");
+            // Several epochs were used up on the way (numbered from 0).
+            let used_up = n as u64 / u64::from(PER_EPOCH);
+            assert!(used_up >= 2 && all.last().unwrap() >> 32 >= used_up - 1);
+        }
     }
 }
