@@ -52,8 +52,9 @@ pub struct GuestBuf<'a, T> {
 /// memory too.
 ///
 /// On a shared memory the guest's other threads may write the region while
-/// the host holds the copy; the write-back then replaces what they wrote, as
-/// the host's own writes would have.
+/// the host holds the copy; the write-back replaces only the elements the
+/// host changed (each whole, so an aligned value is never torn), and the
+/// guest's writes to the rest survive.
 ///
 /// ```
 /// use guest_memory::{GuestError, GuestMemory, OwnedMemory};
@@ -86,6 +87,10 @@ struct Copied<'a, T> {
     /// A mut borrow (else shared), and whether `data` may have changed.
     mutable: bool,
     dirty: bool,
+    /// On a shared memory, for a buffer to fill: the bytes as copied, so
+    /// that only the elements the host changed are written back and the
+    /// guest's threads' writes to the rest survive.
+    original: Option<Vec<u8>>,
 }
 
 impl<'a, T: GuestTypeTransparent<'a>> GuestPtr<'a, [T]> {
@@ -218,6 +223,7 @@ impl<'a, T: GuestTypeTransparent<'a>> Copied<'a, T> {
         // SAFETY: the copy initialized all `len` elements' bytes, and every
         // bit pattern is a valid `T` (`GuestTypeTransparent`).
         unsafe { data.set_len(len) };
+        let original = (mutable && mem.is_shared_memory()).then(|| as_bytes(&data).to_vec());
         Ok(Copied {
             data,
             bytes,
@@ -225,36 +231,59 @@ impl<'a, T: GuestTypeTransparent<'a>> Copied<'a, T> {
             handle: ManuallyDrop::new(handle),
             mutable,
             dirty: false,
+            original,
         })
     }
+}
+
+/// The bytes of `data`. `T` is `GuestTypeTransparent` (the only way to build
+/// a `Copied`), so it has no padding: all its bytes are initialized.
+fn as_bytes<T>(data: &[T]) -> &[u8] {
+    // SAFETY: as above; the bytes borrow `data` for their lifetime.
+    unsafe { core::slice::from_raw_parts(data.as_ptr().cast::<u8>(), size_of_val(data)) }
 }
 
 impl<T> Drop for Copied<'_, T> {
     fn drop(&mut self) {
         if self.dirty {
-            // SAFETY: `T` is `GuestTypeTransparent` (the only way to build a
-            // `Copied`), so it has no padding: all `size_of_val` bytes of the
-            // elements are initialized. The bytes borrow `self.data`, which
-            // is not touched while they live.
-            let src = unsafe {
-                core::slice::from_raw_parts(
-                    self.data.as_ptr().cast::<u8>(),
-                    size_of_val(&self.data[..]),
-                )
-            };
-            // SAFETY: `dirty` is only set on a mut borrow's copy, and that
-            // borrow (`handle`) of exactly `bytes` is still held. The lengths
-            // are equal as in `new`, and `data` was never resized (only
-            // `DerefMut` to a slice reaches it). On a shared memory every
-            // access is atomic (rule 5), as this copy is; otherwise the mut
-            // borrow means nothing else reads or writes these bytes and no
-            // reference to them exists (rule 4).
-            unsafe {
-                if self.mem.is_shared_memory() {
-                    raw::atomic_copy_in(self.bytes, src);
-                } else {
-                    raw::copy_in(self.bytes, src);
+            let src = as_bytes(&self.data);
+            match &self.original {
+                // Shared memory: only the elements that changed, each whole,
+                // in runs.
+                Some(original) => {
+                    let size = core::mem::size_of::<T>().max(1);
+                    let changed = |i: usize| src[i..i + size] != original[i..i + size];
+                    let mut i = 0;
+                    while i + size <= src.len() {
+                        if !changed(i) {
+                            i += size;
+                            continue;
+                        }
+                        let start = i;
+                        while i + size <= src.len() && changed(i) {
+                            i += size;
+                        }
+                        // SAFETY: `original` is kept only on a shared
+                        // memory, where every access is atomic (rule 5), as
+                        // this copy is; `start..i` lies within both, which
+                        // have equal lengths as in `new`.
+                        unsafe { raw::atomic_copy_in(&self.bytes[start..i], &src[start..i]) };
+                    }
                 }
+                // SAFETY: `dirty` is only set on a mut borrow's copy, and that
+                // borrow (`handle`) of exactly `bytes` is still held. The
+                // lengths are equal as in `new`, and `data` was never resized
+                // (only `DerefMut` to a slice reaches it). On a shared memory
+                // every access is atomic (rule 5), as this copy is; otherwise
+                // the mut borrow means nothing else reads or writes these
+                // bytes and no reference to them exists (rule 4).
+                None => unsafe {
+                    if self.mem.is_shared_memory() {
+                        raw::atomic_copy_in(self.bytes, src);
+                    } else {
+                        raw::copy_in(self.bytes, src);
+                    }
+                },
             }
         }
         // SAFETY: `handle` is taken only here, once, and never used again.

@@ -62,7 +62,21 @@ fn same_rules_on(mem: &dyn GuestMemory, copies: bool) {
     let fill = p(20, 4).as_buf_mut().unwrap();
     assert_eq!(fill.is_copy(), copies);
     assert!(matches!(p(23, 1).as_buf(), Err(GuestError::PtrBorrowed(_))));
+    // The host's own plain accesses meet the buffers' borrows as views' do:
+    // no write under either kind, no read under a buffer to fill (on shared
+    // memory the write was accepted, then undone by the write-back).
+    let byte = |offset| GuestPtr::<u8>::new(mem, offset);
+    assert_eq!(byte(11).read().unwrap(), b'w');
+    assert!(matches!(byte(11).write(1), Err(GuestError::PtrBorrowed(_))));
+    assert!(matches!(byte(21).write(1), Err(GuestError::PtrBorrowed(_))));
+    assert!(matches!(byte(21).read(), Err(GuestError::PtrBorrowed(_))));
+    assert!(matches!(
+        GuestPtr::<[u8]>::new(mem, (18, 4)).copy_from_slice(b"abcd"),
+        Err(GuestError::PtrBorrowed(_))
+    ));
+    byte(30).write(b'!').unwrap();
     drop((read, fill));
+    byte(30).write(before[30]).unwrap();
     assert_eq!(p(0, 64).to_vec().unwrap(), before);
 
     // Bad pointers are refused alike.
@@ -102,23 +116,42 @@ fn shared_memory_lends_copies_under_the_same_rules() {
 }
 
 #[test]
-fn a_copy_is_written_back_only_if_it_was_changed() {
+fn a_copy_is_written_back_only_where_the_host_changed_it() {
+    use core::sync::atomic::{AtomicU8, Ordering};
+
     let cells: Vec<UnsafeCell<u8>> = (0..16).map(|_| UnsafeCell::new(0)).collect();
-    // SAFETY: the cells are accessed only through `mem`, atomically.
+    // A guest thread's store: atomic, bypassing the crate.
+    let guest_writes = |at: usize, v: u8| {
+        // SAFETY: the cell is valid, and every access to it is atomic.
+        unsafe { AtomicU8::from_ptr(cells[at].get()) }.store(v, Ordering::Relaxed)
+    };
+    // SAFETY: the cells are accessed only through `mem` and `guest_writes`,
+    // atomically.
     let mem = unsafe { SharedSliceMemory::new(&cells) };
-    // A guest thread writes while the host holds a buffer it only reads
+    // The guest writes while the host holds a buffer it only reads
     // through: its write survives.
     let buf = mem.ptr::<[u8]>((0, 4)).as_buf_mut().unwrap();
-    mem.ptr::<u8>(1).write(7).unwrap(); // a plain shared-memory write, as a guest's
+    guest_writes(1, 7);
     assert_eq!(buf[1], 0);
     drop(buf);
     assert_eq!(mem.ptr::<u8>(1).read().unwrap(), 7);
-    // Once changed, the whole copy goes back.
+    // Changed, only the bytes the host changed go back: the guest's write
+    // to the rest of the buffer survives (third review: the whole copy went
+    // back, undoing it).
     let mut buf = mem.ptr::<[u8]>((0, 4)).as_buf_mut().unwrap();
     buf[0] = 1;
-    mem.ptr::<u8>(2).write(9).unwrap();
+    guest_writes(2, 9);
     drop(buf);
-    assert_eq!(mem.ptr::<[u8]>((0, 4)).to_vec().unwrap(), [1, 7, 0, 0]);
+    assert_eq!(mem.ptr::<[u8]>((0, 4)).to_vec().unwrap(), [1, 7, 9, 0]);
+    // Elements go back whole, so an aligned value is never torn: a `u32`
+    // the host rewrote replaces the guest's, all four bytes.
+    let mut words = mem.ptr::<[u32]>((4, 2)).as_buf_mut().unwrap();
+    words[0] = 0x0102_0304;
+    guest_writes(4, 0xaa);
+    guest_writes(8, 0xbb);
+    drop(words);
+    assert_eq!(mem.ptr::<u32>(4).read().unwrap(), 0x0102_0304);
+    assert_eq!(mem.ptr::<u8>(8).read().unwrap(), 0xbb);
 }
 
 #[cfg(target_endian = "little")] // multi-byte buffers need a little-endian host

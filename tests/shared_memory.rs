@@ -147,20 +147,36 @@ fn mixed_width_accesses_to_the_same_bytes() {
     assert_eq!(mem.ptr::<[u16]>((8, 2)).to_vec().unwrap(), [0x0909, 0]);
 }
 
-/// A shared memory lends nothing out, so its plain accesses neither wait for
-/// nor consult the tracker: a borrow taken through the trait (advisory on a
-/// memory the guest's own threads write anyway) does not block them.
+/// The host's plain accesses meet its own borrows as on any memory (third
+/// review: a write under a `GuestBufMut` was accepted, then undone by the
+/// buffer's write-back), and once nothing is borrowed they skip the tracker
+/// again.
 #[test]
-fn plain_accesses_do_not_consult_borrows() {
+fn plain_accesses_meet_borrows_as_on_any_memory() {
     let cells = cells(16);
     // SAFETY: the cells are accessed only through `mem`, atomically.
     let mem = unsafe { SharedSliceMemory::new(&cells) };
     let h = mem.mut_borrow(guest_memory::Region::new(0, 8)).unwrap();
-    mem.ptr::<u32>(4).write(5).unwrap();
-    assert_eq!(mem.ptr::<u32>(4).read().unwrap(), 5);
-    assert!(mem.is_mut_borrowed(guest_memory::Region::new(4, 1)));
+    assert!(matches!(
+        mem.ptr::<u32>(4).write(5),
+        Err(GuestError::PtrBorrowed(_))
+    ));
+    assert!(matches!(
+        mem.ptr::<u32>(4).read(),
+        Err(GuestError::PtrBorrowed(_))
+    ));
+    mem.ptr::<u32>(8).write(6).unwrap();
     mem.mut_unborrow(h);
+    let s = mem.shared_borrow(guest_memory::Region::new(0, 8)).unwrap();
+    assert_eq!(mem.ptr::<u32>(4).read().unwrap(), 0);
+    assert!(matches!(
+        mem.ptr::<u8>(7).write(1),
+        Err(GuestError::PtrBorrowed(_))
+    ));
+    mem.shared_unborrow(s);
     assert!(!mem.has_outstanding_borrows());
+    mem.ptr::<u32>(4).write(5).unwrap();
+    assert_eq!(mem.ptr::<[u32]>((4, 2)).to_vec().unwrap(), [5, 6]);
 }
 
 #[test]

@@ -3,7 +3,8 @@
 //! Each embeds a [`BorrowTracker`] and does its primitive accesses and copies
 //! under the tracker's lock: the borrow check and the copy are one step, and
 //! two plain accesses never fail against each other. A shared memory lends
-//! nothing out, so its accesses, all atomic, take no lock at all.
+//! no views, so while no buffer is lent its accesses, all atomic, take no
+//! lock at all.
 
 mod owned;
 mod shared;
@@ -20,29 +21,18 @@ use crate::memory::{guest_bytes, region_for};
 use crate::raw;
 use crate::{BorrowTracker, GuestError};
 
-/// `read_bytes` for a memory whose bytes are reached only through `tracker`'s
-/// views and these two functions (the invariant each memory type keeps).
-///
-/// A shared memory lends no views and is accessed only atomically, by
-/// everyone: its copies need no lock and do not consult the tracker, so
-/// threads reading and writing it never contend.
+/// `read_bytes` for an unshared memory whose bytes are reached only through
+/// `tracker`'s views and these two functions (the invariant each memory type
+/// keeps). (A shared memory has its own: see `shared.rs`.)
 #[inline]
 fn tracked_read(
     tracker: &BorrowTracker,
     base: &[UnsafeCell<u8>],
-    shared: bool,
     offset: u32,
     dst: &mut [MaybeUninit<u8>],
 ) -> Result<(), GuestError> {
     let r = region_for(offset, dst.len())?;
     let src = guest_bytes(base, r)?;
-    if shared {
-        // SAFETY: on a shared memory every access, the crate's and the
-        // guest's, is atomic (`SharedSliceMemory::new`'s contract), and so
-        // is this copy.
-        unsafe { raw::atomic_copy_out(src, dst) };
-        return Ok(());
-    }
     tracker.with_read_access(r, || {
         // SAFETY: the memory's bytes are written only through a
         // `GuestSliceMut` (which needs a mut borrow) or `tracked_write`
@@ -58,17 +48,11 @@ fn tracked_read(
 fn tracked_write(
     tracker: &BorrowTracker,
     base: &[UnsafeCell<u8>],
-    shared: bool,
     offset: u32,
     src: &[u8],
 ) -> Result<(), GuestError> {
     let r = region_for(offset, src.len())?;
     let dst = guest_bytes(base, r)?;
-    if shared {
-        // SAFETY: as in `tracked_read`: all accesses are atomic.
-        unsafe { raw::atomic_copy_in(dst, src) };
-        return Ok(());
-    }
     tracker.with_write_access(r, || {
         // SAFETY: the bytes are read or written only through views (which
         // need a borrow) or `tracked_read` / `tracked_write` (which need the
@@ -79,10 +63,10 @@ fn tracked_write(
     })
 }
 
-/// Implements `GuestMemory` for a type with a `tracker: BorrowTracker` field
-/// and a `fn cells(&self) -> &[UnsafeCell<u8>]` method.
+/// Implements `GuestMemory` for an unshared memory type with a `tracker:
+/// BorrowTracker` field and a `fn cells(&self) -> &[UnsafeCell<u8>]` method.
 macro_rules! tracked_memory {
-    ($ty:ty, shared = $shared:expr) => {
+    ($ty:ty) => {
         // SAFETY: rule 1: `cells()` is the whole memory and stays valid while
         // `&self` is borrowed (each type's own invariant, stated on it). Rule
         // 2: the type owns its tracker, and its bytes are reachable only
@@ -90,18 +74,14 @@ macro_rules! tracked_memory {
         // method forwards to the `BorrowTracker`, which is exact. Rule 4: the
         // bytes are reached only through views holding borrows and through
         // `tracked_read` / `tracked_write`, which check under the tracker's
-        // lock; a shared memory lends no views, and its own threads write it
-        // anyway (rule 5), so its copies are atomic and check no borrows.
-        // Rule 5: `is_shared_memory` is the type's own promise. Rule 6: on a
-        // non-shared memory `tracked_read` / `tracked_write` check bounds and
-        // borrows and copy under one lock acquisition; on a shared one they
-        // check bounds and copy atomically; a successful copy fills `dst`.
-        // Rule 7: `direct_access` answers only for a non-shared memory whose
-        // tracker is bound to the calling thread and records no conflicting
-        // borrow over the region; such a tracker refuses every other thread,
-        // and only this thread's own next call could change its records.
-        // Rule 8: `unshared_base` is `cells()` exactly when `$shared` is
-        // false, as `base` and `is_shared_memory` answer.
+        // lock. Rule 5: not shared, as `is_shared_memory` says. Rule 6:
+        // `tracked_read` / `tracked_write` check bounds and borrows and copy
+        // under one lock acquisition; a successful copy fills `dst`. Rule 7:
+        // `direct_access` answers only when the tracker is bound to the
+        // calling thread and records no conflicting borrow over the region;
+        // such a tracker refuses every other thread, and only this thread's
+        // own next call could change its records. Rule 8: `unshared_base` is
+        // `cells()`, the memory not being shared.
         unsafe impl $crate::GuestMemory for $ty {
             #[inline]
             fn base(&self) -> &[core::cell::UnsafeCell<u8>] {
@@ -143,11 +123,11 @@ macro_rules! tracked_memory {
             }
             #[inline]
             fn is_shared_memory(&self) -> bool {
-                $shared
+                false
             }
             #[inline]
             fn unshared_base(&self) -> Option<&[core::cell::UnsafeCell<u8>]> {
-                if $shared { None } else { Some(self.cells()) }
+                Some(self.cells())
             }
             #[inline]
             fn direct_access(
@@ -155,9 +135,6 @@ macro_rules! tracked_memory {
                 r: $crate::Region,
                 write: bool,
             ) -> Option<&[core::cell::UnsafeCell<u8>]> {
-                if $shared {
-                    return None;
-                }
                 // Nothing borrowed, and borrows away from `r`, are answered
                 // inline; a search among the borrows, when one is needed, is
                 // out of line and the last call, so no path saves registers.
@@ -169,11 +146,11 @@ macro_rules! tracked_memory {
                 offset: u32,
                 dst: &mut [core::mem::MaybeUninit<u8>],
             ) -> Result<(), $crate::GuestError> {
-                super::tracked_read(&self.tracker, self.cells(), $shared, offset, dst)
+                super::tracked_read(&self.tracker, self.cells(), offset, dst)
             }
             #[inline]
             fn write_bytes(&self, offset: u32, src: &[u8]) -> Result<(), $crate::GuestError> {
-                super::tracked_write(&self.tracker, self.cells(), $shared, offset, src)
+                super::tracked_write(&self.tracker, self.cells(), offset, src)
             }
         }
     };

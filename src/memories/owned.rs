@@ -168,7 +168,7 @@ impl OwnedMemory {
     }
 }
 
-tracked_memory!(OwnedMemory, shared = false);
+tracked_memory!(OwnedMemory);
 
 impl From<Vec<u8>> for OwnedMemory {
     /// A memory holding a copy of `bytes`.

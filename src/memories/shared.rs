@@ -2,9 +2,12 @@
 
 use core::cell::UnsafeCell;
 use core::fmt;
+use core::mem::MaybeUninit;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
-use super::tracked_memory;
-use crate::BorrowTracker;
+use crate::memory::{guest_bytes, region_for};
+use crate::raw;
+use crate::{BorrowHandle, BorrowTracker, GuestError, GuestMemory, Region};
 
 /// A guest memory over cells that other threads write at any time, such as
 /// wasmtime's `SharedMemory::data()`.
@@ -13,10 +16,15 @@ use crate::BorrowTracker;
 /// zero-copy views ([`as_slice`](crate::GuestPtr::as_slice) is `Ok(None)`,
 /// [`as_cow`](crate::GuestPtr::as_cow) copies), and every read, write and copy
 /// is made of relaxed atomic accesses, as wide as alignment allows, so an
-/// aligned value is never torn. Borrows are still tracked (so the borrow
-/// rules read the same on every memory), but they cannot stop the guest's own
-/// threads, and plain reads, writes and copies neither take the tracker's
-/// lock nor consult it: threads using one shared memory never contend.
+/// aligned value is never torn. Borrows are still tracked, so the host's
+/// rules read the same on every memory: while the host holds a
+/// [`GuestBufMut`](crate::GuestBufMut) (a copy here), its own reads and
+/// writes of those bytes are [`GuestError::PtrBorrowed`], and under a
+/// [`GuestBuf`](crate::GuestBuf) its writes are, as on an ordinary memory.
+/// Borrows cannot stop the guest's own threads, whose writes to a buffer's
+/// bytes survive wherever the host did not change the buffer. While nothing
+/// is borrowed, plain reads, writes and copies take no lock (one atomic load
+/// says so): threads using one shared memory never contend.
 ///
 /// # Examples
 ///
@@ -38,6 +46,10 @@ pub struct SharedSliceMemory<'a> {
     // (the contract of `new`), and they stay allocated.
     cells: &'a [UnsafeCell<u8>],
     tracker: BorrowTracker,
+    /// How many borrows are outstanding: raised after each is granted,
+    /// lowered after each is released. While 0, plain accesses skip the
+    /// tracker.
+    lent: AtomicUsize,
 }
 
 // SAFETY: every access this type makes to the cells is atomic, and `new`'s
@@ -68,6 +80,7 @@ impl<'a> SharedSliceMemory<'a> {
         SharedSliceMemory {
             cells,
             tracker: BorrowTracker::new(),
+            lent: AtomicUsize::new(0),
         }
     }
 
@@ -80,14 +93,133 @@ impl<'a> SharedSliceMemory<'a> {
     pub fn is_empty(&self) -> bool {
         self.cells.is_empty()
     }
+}
 
+impl SharedSliceMemory<'_> {
+    /// Counts a borrow `tracker` granted.
     #[inline]
-    fn cells(&self) -> &[UnsafeCell<u8>] {
-        self.cells
+    fn lent(&self, granted: Result<BorrowHandle, GuestError>) -> Result<BorrowHandle, GuestError> {
+        if granted.is_ok() {
+            self.lent.fetch_add(1, Ordering::Relaxed);
+        }
+        granted
+    }
+
+    /// `read_bytes` while a borrow may be outstanding: checked against the
+    /// borrows and copied under the tracker's lock. Out of line, so that the
+    /// usual path saves no registers for it.
+    #[cold]
+    #[inline(never)]
+    fn read_checked(
+        &self,
+        r: Region,
+        src: &[UnsafeCell<u8>],
+        dst: &mut [MaybeUninit<u8>],
+    ) -> Result<(), GuestError> {
+        self.tracker.with_read_access(r, || {
+            // SAFETY: as in `read_bytes`: all accesses are atomic.
+            unsafe { raw::atomic_copy_out(src, dst) }
+        })
+    }
+
+    /// `write_bytes` while a borrow may be outstanding, as
+    /// [`read_checked`](Self::read_checked) for reads.
+    #[cold]
+    #[inline(never)]
+    fn write_checked(
+        &self,
+        r: Region,
+        dst: &[UnsafeCell<u8>],
+        src: &[u8],
+    ) -> Result<(), GuestError> {
+        self.tracker.with_write_access(r, || {
+            // SAFETY: as in `read_bytes`: all accesses are atomic.
+            unsafe { raw::atomic_copy_in(dst, src) }
+        })
+    }
+
+    /// Whether a borrow may be outstanding. A borrow taken by this thread,
+    /// or by another before something ordered it before this call, is seen
+    /// (coherence of one atomic); one being taken at the same moment on
+    /// another thread may not be, and then the access races it as a guest
+    /// thread's would.
+    #[inline]
+    fn may_be_lent(&self) -> bool {
+        self.lent.load(Ordering::Relaxed) != 0
     }
 }
 
-tracked_memory!(SharedSliceMemory<'_>, shared = true);
+// SAFETY: rule 1: `cells` is the whole memory, valid for `'a`, which
+// outlives every borrow of `self`. Rule 2: the memory owns its tracker.
+// Rule 3: every borrow method forwards to the `BorrowTracker`, which is
+// exact (`lent` only counts). Rule 4 does not apply to a shared memory, and
+// the crate makes no reference into it. Rule 5: shared, as
+// `is_shared_memory` says; every access here is atomic, and `new`'s contract
+// makes everyone else's atomic too. Rule 6: `read_bytes` / `write_bytes`
+// check bounds, and while a borrow is outstanding check it and copy under
+// the tracker's lock; every copy is atomic and fills `dst`. Rule 7: the
+// provided `None`. Rule 8: `unshared_base` is `None`, the memory being
+// shared.
+unsafe impl GuestMemory for SharedSliceMemory<'_> {
+    #[inline]
+    fn base(&self) -> &[UnsafeCell<u8>] {
+        self.cells
+    }
+    fn has_outstanding_borrows(&self) -> bool {
+        self.tracker.has_outstanding_borrows()
+    }
+    fn is_mut_borrowed(&self, r: Region) -> bool {
+        self.tracker.is_mut_borrowed(r)
+    }
+    fn is_shared_borrowed(&self, r: Region) -> bool {
+        self.tracker.is_shared_borrowed(r)
+    }
+    fn mut_borrow(&self, r: Region) -> Result<BorrowHandle, GuestError> {
+        self.lent(self.tracker.mut_borrow(r))
+    }
+    fn shared_borrow(&self, r: Region) -> Result<BorrowHandle, GuestError> {
+        self.lent(self.tracker.shared_borrow(r))
+    }
+    fn mut_unborrow(&self, h: BorrowHandle) {
+        self.tracker.mut_unborrow(h);
+        self.lent.fetch_sub(1, Ordering::Relaxed);
+    }
+    fn shared_unborrow(&self, h: BorrowHandle) {
+        self.tracker.shared_unborrow(h);
+        self.lent.fetch_sub(1, Ordering::Relaxed);
+    }
+    #[inline]
+    fn is_shared_memory(&self) -> bool {
+        true
+    }
+    #[inline]
+    fn unshared_base(&self) -> Option<&[UnsafeCell<u8>]> {
+        None
+    }
+    #[inline]
+    fn read_bytes(&self, offset: u32, dst: &mut [MaybeUninit<u8>]) -> Result<(), GuestError> {
+        let r = region_for(offset, dst.len())?;
+        let src = guest_bytes(self.cells, r)?;
+        if self.may_be_lent() {
+            return self.read_checked(r, src, dst);
+        }
+        // SAFETY: on a shared memory every access, the crate's and the
+        // guest's, is atomic (`new`'s contract), and so is this copy.
+        unsafe { raw::atomic_copy_out(src, dst) };
+        Ok(())
+    }
+    #[inline]
+    fn write_bytes(&self, offset: u32, src: &[u8]) -> Result<(), GuestError> {
+        let r = region_for(offset, src.len())?;
+        let dst = guest_bytes(self.cells, r)?;
+        if self.may_be_lent() {
+            return self.write_checked(r, dst, src);
+        }
+        // SAFETY: as in `read_bytes`: all accesses are atomic.
+        unsafe { raw::atomic_copy_in(dst, src) };
+        Ok(())
+    }
+}
 
 impl fmt::Debug for SharedSliceMemory<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

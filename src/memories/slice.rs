@@ -105,7 +105,7 @@ impl<'a> SliceMemory<'a> {
     }
 }
 
-tracked_memory!(SliceMemory<'_>, shared = false);
+tracked_memory!(SliceMemory<'_>);
 
 impl fmt::Debug for SliceMemory<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
