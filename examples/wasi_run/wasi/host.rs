@@ -216,6 +216,12 @@ pub fn sched_yield() -> WasiResult {
     Ok(())
 }
 
+/// The most subscriptions one `poll_oneoff` may name: more are `EINVAL` (as
+/// `poll` answers more descriptors than a process may open). The host holds
+/// about 64 bytes for each, so this bounds a call to a few MiB whatever the
+/// guest's memory holds.
+pub const MAX_SUBSCRIPTIONS: u32 = 1 << 16;
+
 /// `poll_oneoff(in, out, nsubscriptions, nevents)`: fd subscriptions on
 /// open descriptors are ready at once (files and stdio never block here); otherwise sleeps until the earliest clock
 /// subscription is due and reports every due one.
@@ -234,6 +240,9 @@ pub fn poll_oneoff(
     let events = GuestPtr::<[Event]>::new(mem, (events, n));
     subs.region()?;
     events.region()?;
+    if n > MAX_SUBSCRIPTIONS {
+        return Err(Errno::Inval);
+    }
     let nevents = check_out(GuestPtr::<u32>::new(mem, nevents))?;
 
     enum Wait {

@@ -20,16 +20,27 @@ use super::types::{Ciovec, Errno, Iovec, Rights};
 /// The most a shared-memory transfer holds in host memory at once.
 pub const CHUNK: u32 = 64 * 1024;
 
+/// The most iovecs one call may name, as POSIX's `IOV_MAX` on Linux: more
+/// are `EINVAL`, as `readv` and `writev` answer. A guest-chosen count
+/// otherwise decides how much the host allocates (24 host bytes an iovec,
+/// and as much again for the buffers): 33 million iovecs fit in 256 MiB.
+pub const IOV_MAX: u32 = 1024;
+
 /// The buffers an iovec (or ciovec) array names, in order, each checked for
-/// bounds; lengths adding up past `u32::MAX` are `EINVAL`, as `readv` and
-/// `writev` answer lengths that overflow.
+/// bounds; more than [`IOV_MAX`] of them, or lengths adding up past
+/// `u32::MAX`, are `EINVAL`, as `readv` and `writev` answer.
 fn buffers<'a, V: GuestType<'a>>(
     mem: &'a dyn GuestMemory,
     iovs: u32,
     len: u32,
     parts: fn(&V) -> (GuestPtr<'a, u8>, u32),
 ) -> Result<Vec<GuestPtr<'a, [u8]>>, Errno> {
-    let list = GuestPtr::<[V]>::new(mem, (iovs, len)).to_vec()?;
+    let list = GuestPtr::<[V]>::new(mem, (iovs, len));
+    list.region()?;
+    if len > IOV_MAX {
+        return Err(Errno::Inval);
+    }
+    let list = list.to_vec()?;
     let mut total = 0u32;
     let mut bufs = Vec::with_capacity(list.len());
     for v in &list {
