@@ -215,6 +215,9 @@ mod epochs {
         number: u32,
         /// The last `n` handed out in this epoch.
         taken: AtomicU32,
+        /// The epoch before, a published `Box` (null for the first, which
+        /// is no `Box`): every epoch stays reachable, and `Drop` frees them.
+        before: *mut Epoch,
     }
 
     /// A lock-free source of 64-bit identities needing only 32-bit atomics
@@ -242,17 +245,18 @@ mod epochs {
                 first: Epoch {
                     number: 0,
                     taken: AtomicU32::new(0),
+                    before: ptr::null_mut(),
                 },
             }
         }
 
         /// An identity this source never gave before: never 0, below 2^63.
         pub(in crate::borrow) fn next(&self) -> u64 {
-            let mut epoch = self.current();
+            let (mut at, mut epoch) = self.current();
             let mut n = epoch.taken.load(Ordering::Relaxed);
             loop {
                 if n == PER_EPOCH {
-                    epoch = self.advance(epoch);
+                    (at, epoch) = self.advance(at, epoch.number);
                     n = epoch.taken.load(Ordering::Relaxed);
                     continue;
                 }
@@ -268,38 +272,36 @@ mod epochs {
             }
         }
 
-        /// The epoch identities are taken from now.
-        fn current(&self) -> &Epoch {
+        /// The epoch identities are taken from now: `current` as loaded
+        /// (null for the first epoch), and the epoch.
+        fn current(&self) -> (*mut Epoch, &Epoch) {
             let p = self.current.load(Ordering::Acquire);
             if p.is_null() {
-                &self.first
+                (p, &self.first)
             } else {
                 // SAFETY: a non-null `current` was published below from a
-                // `Box` that is never freed, with release ordering, and
-                // loaded with acquire ordering: it points to an initialized
-                // `Epoch`, alive for the rest of the program.
-                unsafe { &*p }
+                // `Box`, with release ordering, and loaded with acquire
+                // ordering: it points to an initialized `Epoch`, freed only
+                // by `Drop`, which `&self` rules out until this borrow ends.
+                (p, unsafe { &*p })
             }
         }
 
-        /// The epoch after `done`, which has run out: made and published
-        /// by this call, or by whichever call published it first.
+        /// The epoch after the one `done` points to (numbered `number`),
+        /// which has run out: made and published by this call, or by
+        /// whichever call published it first.
         #[cold]
-        fn advance(&self, done: &Epoch) -> &Epoch {
-            let number = done.number.checked_add(1).expect("2^63 tracker identities");
+        fn advance(&self, done: *mut Epoch, number: u32) -> (*mut Epoch, &Epoch) {
+            let number = number.checked_add(1).expect("2^63 tracker identities");
             assert!(number < 1 << 31, "2^63 tracker identities");
             let next = Box::into_raw(Box::new(Epoch {
                 number,
                 taken: AtomicU32::new(0),
+                before: done,
             }));
-            let done_ptr = if ptr::eq(done, &self.first) {
-                ptr::null_mut()
-            } else {
-                ptr::from_ref(done).cast_mut()
-            };
             match self
                 .current
-                .compare_exchange(done_ptr, next, Ordering::AcqRel, Ordering::Acquire)
+                .compare_exchange(done, next, Ordering::AcqRel, Ordering::Acquire)
             {
                 Ok(_) => {}
                 Err(_) => {
@@ -310,8 +312,32 @@ mod epochs {
             }
             // Published, by this call or another: each epoch has exactly
             // one successor, since `current` leaves `done` only once and
-            // epochs are never freed.
+            // epochs are never freed while `self` lives.
             self.current()
+        }
+    }
+
+    // SAFETY: the raw pointers are to `Epoch`s, which hold only atomics and
+    // plain numbers written before publication; they are shared between
+    // threads only through `current`'s release/acquire, so `Epochs` may be
+    // sent and shared as its atomics may.
+    unsafe impl Send for Epochs {}
+    // SAFETY: see `Send`.
+    unsafe impl Sync for Epochs {}
+
+    impl Drop for Epochs {
+        /// Frees the published epochs (a static source is never dropped: its
+        /// epochs stay reachable from it).
+        fn drop(&mut self) {
+            let mut p = *self.current.get_mut();
+            while !p.is_null() {
+                // SAFETY: `p` is `current` or an epoch's `before`: a
+                // published `Box` never freed before now, and with `&mut
+                // self` no other thread can reach it. Each is freed once, as
+                // the chain runs back to the first epoch (null).
+                let epoch = unsafe { Box::from_raw(p) };
+                p = epoch.before;
+            }
         }
     }
 
