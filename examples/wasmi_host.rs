@@ -6,7 +6,7 @@
 
 mod plugin;
 
-use guest_memory::{GuestError, GuestMemory, SliceMemory};
+use guest_memory::{GuestError, GuestMemory, LocalSliceMemory};
 use plugin::{Errno, State};
 use wasmi::{Caller, Engine, Extern, Linker, Module, Store};
 
@@ -25,8 +25,8 @@ fn with_memory(
         ));
     };
     let (bytes, state) = memory.data_and_store_mut(&mut *caller);
-    let mem = SliceMemory::new(bytes);
-    let errno: Errno = plugin::call(state, func, |state| body(state, &mem));
+    let mem = LocalSliceMemory::new(bytes);
+    let errno: Errno = plugin::call(state, func, |state| body(state, &*mem));
     Ok(errno.0)
 }
 
@@ -80,7 +80,8 @@ fn main() -> Result<(), wasmi::Error> {
         .get_memory(&store, "memory")
         .ok_or_else(|| wasmi::Error::new("no memory"))?;
     let (bytes, state) = memory.data_and_store_mut(&mut store);
-    plugin::check(state, &SliceMemory::new(bytes)).map_err(|e| wasmi::Error::new(e.to_string()))?;
+    plugin::check(state, &*LocalSliceMemory::new(bytes))
+        .map_err(|e| wasmi::Error::new(e.to_string()))?;
     println!("  every call got the errno it should, and refused calls wrote nothing");
     Ok(())
 }

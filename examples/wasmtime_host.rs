@@ -6,7 +6,7 @@
 
 mod plugin;
 
-use guest_memory::{GuestError, GuestMemory, SharedSliceMemory, SliceMemory};
+use guest_memory::{GuestError, GuestMemory, LocalSliceMemory, SharedSliceMemory};
 use plugin::{Errno, State};
 use wasmtime::{Caller, Config, Engine, Extern, Linker, MemoryType, Module, SharedMemory, Store};
 
@@ -22,8 +22,8 @@ fn with_memory(
             // The guest's bytes and the host state, both borrowed from the
             // store for this one call.
             let (bytes, state) = memory.data_and_store_mut(&mut *caller);
-            let mem = SliceMemory::new(bytes);
-            plugin::call(state, func, |state| body(state, &mem))
+            let mem = LocalSliceMemory::new(bytes);
+            plugin::call(state, func, |state| body(state, &*mem))
         }
         Some(Extern::SharedMemory(memory)) => {
             // SAFETY: wasmtime hands out a shared memory's bytes as cells
@@ -98,7 +98,7 @@ fn run(shared: bool) -> wasmtime::Result<()> {
     match instance.get_export(&mut store, "memory") {
         Some(Extern::Memory(memory)) => {
             let (bytes, state) = memory.data_and_store_mut(&mut store);
-            plugin::check(state, &SliceMemory::new(bytes))?;
+            plugin::check(state, &*LocalSliceMemory::new(bytes))?;
         }
         Some(Extern::SharedMemory(memory)) => {
             // SAFETY: as in `with_memory`; no guest code runs meanwhile.

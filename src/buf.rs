@@ -93,6 +93,19 @@ struct Copied<'a, T> {
     original: Option<Vec<u8>>,
 }
 
+// SAFETY: `bytes` are the memory's own (`mem.base()`'s), and `mem` is
+// `Sync`, so any thread that holds this value could reach the same cells
+// through `mem.base()`. They are read and written only in `new` and `drop`,
+// under the borrow `handle` holds (which any thread may release, as
+// `GuestMemory: Sync` allows) or atomically on a shared memory: on any
+// thread alike. What else moves with the value is `Vec<T>`: `T: Send`.
+// (So a buffer may be held across an `.await` in a future that changes
+// threads.)
+unsafe impl<T: Send> Send for Copied<'_, T> {}
+// SAFETY: through `&Copied` only `&data` is reached (a `&[T]`); `bytes` are
+// touched only through `&mut self`.
+unsafe impl<T: Sync> Sync for Copied<'_, T> {}
+
 impl<'a, T: GuestTypeTransparent<'a>> GuestPtr<'a, [T]> {
     /// The elements as a buffer to read, in place where that is sound and
     /// copied otherwise, holding a shared borrow of the region either way:

@@ -107,7 +107,7 @@ pub use declare::GuestStruct;
 pub use error::GuestError;
 pub use guest_type::{GuestErrorType, GuestLayout, GuestType, GuestTypeTransparent};
 pub use handle::BorrowHandle;
-pub use memories::{OwnedMemory, SharedSliceMemory, SliceMemory};
+pub use memories::{LocalSliceMemory, OwnedMemory, SharedSliceMemory, SliceMemory};
 pub use memory::GuestMemory;
 pub use ptr::{GuestPtr, Pointee};
 pub use region::Region;

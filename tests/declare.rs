@@ -431,7 +431,7 @@ fn transparent_records_get_zero_copy_slices() {
 /// honour the borrows held, and a bound memory refuses other threads.
 #[test]
 fn record_and_array_reads_honour_borrows_on_both_paths() {
-    use guest_memory::SliceMemory;
+    use guest_memory::{LocalSliceMemory, SliceMemory};
     let pads = [
         Padded { a: 1, b: 2, c: 3 },
         Padded { a: 4, b: 5, c: 6 },
@@ -439,11 +439,15 @@ fn record_and_array_reads_honour_borrows_on_both_paths() {
     ];
     for bound in [true, false] {
         let mut bytes = vec![0u8; 256];
-        let mem = if bound {
-            SliceMemory::new(&mut bytes)
+        let (local, any);
+        let mem: &dyn GuestMemory = if bound {
+            local = LocalSliceMemory::new(&mut bytes);
+            &*local
         } else {
-            SliceMemory::new_any_thread(&mut bytes)
+            any = SliceMemory::new(&mut bytes);
+            &any
         };
+        let mem = &mem;
         let records = mem.ptr::<[Padded]>((16, 3));
         records.copy_from_slice(&pads).unwrap();
         let words = mem.ptr::<[u32]>((128, 4));

@@ -5,8 +5,8 @@ mod common;
 
 use common::{Rng, iterations};
 use guest_memory::{
-    BorrowHandle, BorrowTracker, GuestError, GuestMemory, GuestSlice, GuestSliceMut, Region,
-    SliceMemory,
+    BorrowHandle, BorrowTracker, GuestError, GuestMemory, GuestSlice, GuestSliceMut,
+    LocalSliceMemory, Region, SliceMemory,
 };
 
 struct Live {
@@ -199,11 +199,15 @@ impl HeldView<'_> {
 fn accesses(seed: u64, ops: usize, bound: bool) {
     let mut rng = Rng::new(seed);
     let mut bytes = vec![0u8; 640];
-    let mem = if bound {
-        SliceMemory::new(&mut bytes)
+    let (local, any);
+    let mem: &dyn GuestMemory = if bound {
+        local = LocalSliceMemory::new(&mut bytes);
+        &*local
     } else {
-        SliceMemory::new_any_thread(&mut bytes)
+        any = SliceMemory::new(&mut bytes);
+        &any
     };
+    let mem = &mem;
     let mut held: Vec<HeldView<'_>> = Vec::new();
     let (mut allowed, mut refused) = (0u32, 0u32);
     for step in 0..ops {

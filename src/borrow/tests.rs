@@ -53,3 +53,17 @@ fn any_borrowed_names_a_live_borrow() {
     assert_eq!(t.any_borrowed(), Some(Region::new(8, 4)));
     t.shared_unborrow(h);
 }
+
+#[test]
+fn debug_says_when_the_records_are_out_of_reach() {
+    let t = BorrowTracker::new_thread_bound();
+    let h = t.shared_borrow(Region::new(0, 4)).unwrap();
+    assert!(format!("{t:?}").contains("shared_segments: 1"), "{t:?}");
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let there = format!("{t:?}");
+            assert!(there.contains("bound_to_another_thread"), "{there}");
+        });
+    });
+    t.shared_unborrow(h);
+}

@@ -6,10 +6,12 @@
 //! no views, so while no buffer is lent its accesses, all atomic, take no
 //! lock at all.
 
+mod local;
 mod owned;
 mod shared;
 mod slice;
 
+pub use local::LocalSliceMemory;
 pub use owned::OwnedMemory;
 pub use shared::SharedSliceMemory;
 pub use slice::SliceMemory;

@@ -12,16 +12,16 @@ use crate::BorrowTracker;
 /// Make one per host call: the `&mut` borrow it holds keeps the engine from
 /// running the guest or growing its memory meanwhile.
 ///
-/// [`SliceMemory::new`] binds the memory to the calling thread, which then
-/// reads, writes and borrows without a single atomic operation; from any
-/// other thread those fail with [`GuestError::WrongThread`] (see
-/// [`BorrowTracker::new_thread_bound`] for the exact rules). A host call runs
-/// on one thread, so this costs it nothing. To share one `SliceMemory`
-/// between threads (say, to fill iovecs in parallel), make it with
-/// [`SliceMemory::new_any_thread`], whose every access takes a small lock.
+/// Any thread may use a `SliceMemory`: each access and each borrow takes a
+/// small lock (one atomic read-modify-write). So it is the memory to hold
+/// across an `.await` in an async host function, whose future a
+/// multi-threaded executor may resume on another thread, and the one to share
+/// between threads (say, to fill iovecs in parallel). A synchronous host
+/// function, which runs on one thread from start to end, goes faster with a
+/// [`LocalSliceMemory`]: no atomic operation at all, and the compiler refuses
+/// to let it cross an `.await` in a future that may change threads.
 ///
-/// [`GuestError::WrongThread`]: crate::GuestError::WrongThread
-/// [`BorrowTracker::new_thread_bound`]: crate::BorrowTracker#two-kinds
+/// [`LocalSliceMemory`]: crate::LocalSliceMemory
 ///
 /// Zero-copy views of multi-byte types need the bytes to start at a host
 /// address aligned for the type; engine memories are page-aligned. Over a
@@ -57,29 +57,14 @@ unsafe impl Send for SliceMemory<'_> {}
 unsafe impl Sync for SliceMemory<'_> {}
 
 impl<'a> SliceMemory<'a> {
-    /// A memory over `bytes`, with nothing borrowed, bound to the calling
-    /// thread. (Without the `std` feature there are no thread identities:
-    /// the memory is then for any thread, as
-    /// [`new_any_thread`](Self::new_any_thread) makes it. Features unify, so
-    /// code that shares one between threads should make it with
-    /// `new_any_thread`: another crate enabling `std` makes `new` bound.)
+    /// A memory over `bytes`, with nothing borrowed, that any thread may use.
     #[inline]
     pub fn new(bytes: &'a mut [u8]) -> Self {
-        #[cfg(feature = "std")]
-        let tracker = BorrowTracker::new_thread_bound();
-        #[cfg(not(feature = "std"))]
-        let tracker = BorrowTracker::new();
-        Self::with_tracker(bytes, tracker)
-    }
-
-    /// A memory over `bytes`, with nothing borrowed, that any thread may use;
-    /// each access takes a small lock.
-    pub fn new_any_thread(bytes: &'a mut [u8]) -> Self {
         Self::with_tracker(bytes, BorrowTracker::new())
     }
 
     #[inline]
-    fn with_tracker(bytes: &'a mut [u8], tracker: BorrowTracker) -> Self {
+    pub(super) fn with_tracker(bytes: &'a mut [u8], tracker: BorrowTracker) -> Self {
         let cells: *mut [u8] = bytes;
         // SAFETY: `UnsafeCell<u8>` has the same layout as `u8`, so the cast
         // slice has the same length and alignment. The `&'a mut` is consumed,

@@ -2,7 +2,7 @@
 //! the guest's memory in one of the crate's memories for the length of the
 //! call, and turns the outcome into an errno.
 
-use guest_memory::{GuestMemory, SharedSliceMemory, SliceMemory};
+use guest_memory::{GuestMemory, LocalSliceMemory, SharedSliceMemory};
 use wasmtime::{Caller, Extern, Linker, Module, Val, ValType};
 
 use super::host::{self, Ctx, WasiResult};
@@ -25,7 +25,7 @@ impl std::fmt::Display for Exit {
 impl std::error::Error for Exit {}
 
 /// Runs `f` with the context and the guest's exported memory wrapped in the
-/// crate: a `SliceMemory` over `Memory::data_mut` (one borrow tracker per
+/// crate: a `LocalSliceMemory` over `Memory::data_mut` (one borrow tracker per
 /// call), or a `SharedSliceMemory` over a shared memory's cells.
 fn with_memory(
     caller: &mut Caller<'_, Ctx>,
@@ -34,7 +34,7 @@ fn with_memory(
     let result = match caller.get_export("memory") {
         Some(Extern::Memory(memory)) => {
             let (bytes, ctx) = memory.data_and_store_mut(&mut *caller);
-            f(ctx, &SliceMemory::new(bytes))
+            f(ctx, &*LocalSliceMemory::new(bytes))
         }
         Some(Extern::SharedMemory(memory)) => {
             // SAFETY: wasmtime hands out a shared memory's bytes as cells

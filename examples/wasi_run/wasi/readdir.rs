@@ -94,8 +94,8 @@ pub fn fd_readdir(
 /// exactly its size), so the record may be cut anywhere.
 fn dirent_bytes(d: Dirent) -> Result<Vec<u8>, Errno> {
     let mut scratch = [0u8; Dirent::GUEST_SIZE as usize];
-    let mem = guest_memory::SliceMemory::new(&mut scratch);
-    GuestPtr::<Dirent>::new(&mem, 0).write(d)?;
+    let mem = guest_memory::LocalSliceMemory::new(&mut scratch);
+    GuestPtr::<Dirent>::new(&*mem, 0).write(d)?;
     drop(mem);
     Ok(scratch.to_vec())
 }
