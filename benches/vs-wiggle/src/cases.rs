@@ -3,10 +3,12 @@
 
 use std::cell::{RefCell, UnsafeCell};
 use std::hint::black_box;
+use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::task::{Context, Poll, Waker};
 
 use guest_memory as ours;
-use guest_memory::{GuestMemory as _, GuestPtr};
+use guest_memory::GuestPtr;
 use wiggle17::GuestMemory as _;
 
 use crate::Row;
@@ -141,11 +143,11 @@ unsafe impl wiggle17::GuestMemory for Wiggle17Mem {
 /// everywhere but 16 iovecs at offset 0.
 pub struct Env {
     plain: Vec<u8>,
-    /// What a host function makes over the engine's bytes: a `SliceMemory`,
-    /// bound to this thread.
-    ours: ours::SliceMemory<'static>,
+    /// What a synchronous host function makes over the engine's bytes: a
+    /// `LocalSliceMemory`, bound to this thread.
+    ours: ours::LocalSliceMemory<'static>,
     /// The same for the cases with borrows held elsewhere.
-    ours_held: ours::SliceMemory<'static>,
+    ours_held: ours::LocalSliceMemory<'static>,
     /// A `SliceMemory` any thread may use (every access takes a lock).
     ours_any: ours::SliceMemory<'static>,
     w48: RefCell<Vec<u8>>,
@@ -183,9 +185,9 @@ impl Env {
     pub fn new(len: u32) -> Self {
         Env {
             plain: contents(len),
-            ours: ours::SliceMemory::new(leaked(len)),
-            ours_held: ours::SliceMemory::new(leaked(len)),
-            ours_any: ours::SliceMemory::new_any_thread(leaked(len)),
+            ours: ours::LocalSliceMemory::new(leaked(len)),
+            ours_held: ours::LocalSliceMemory::new(leaked(len)),
+            ours_any: ours::SliceMemory::new(leaked(len)),
             w48: RefCell::new(contents(len)),
             w17: wiggle17_mem(len),
             w17_held: wiggle17_mem(len),
@@ -194,7 +196,7 @@ impl Env {
 
     /// Ours, as a host function receives it.
     fn ours(&self) -> &dyn ours::GuestMemory {
-        black_box(&self.ours)
+        black_box(&*self.ours)
     }
 
     fn w17(&self) -> &dyn wiggle17::GuestMemory {
@@ -213,7 +215,7 @@ impl Env {
 }
 
 /// Holds `n` borrows, 8 bytes each, 16 apart, at `FAR`.
-fn hold_ours(mem: &ours::SliceMemory<'_>, n: u32, mutable: bool) -> Vec<ours::BorrowHandle> {
+fn hold_ours(mem: &dyn ours::GuestMemory, n: u32, mutable: bool) -> Vec<ours::BorrowHandle> {
     (0..n)
         .map(|i| {
             let r = ours::Region::new(FAR + 16 * i, 8);
@@ -231,7 +233,7 @@ fn hold_ours(mem: &ours::SliceMemory<'_>, n: u32, mutable: bool) -> Vec<ours::Bo
 /// the rest from 200 up, 16 bytes apart), so the tracker's span of held
 /// borrows covers the operations' regions (64..68, 128..192) and its list or
 /// trees must be searched: the worst placement for the span shortcut.
-fn hold_ours_around(mem: &ours::SliceMemory<'_>, n: u32) -> Vec<ours::BorrowHandle> {
+fn hold_ours_around(mem: &dyn ours::GuestMemory, n: u32) -> Vec<ours::BorrowHandle> {
     (0..n)
         .map(|i| {
             let at = if i == 0 { 0 } else { 200 + 16 * (i - 1) };
@@ -240,7 +242,7 @@ fn hold_ours_around(mem: &ours::SliceMemory<'_>, n: u32) -> Vec<ours::BorrowHand
         .collect()
 }
 
-fn release_ours(mem: &ours::SliceMemory<'_>, hs: Vec<ours::BorrowHandle>, mutable: bool) {
+fn release_ours(mem: &dyn ours::GuestMemory, hs: Vec<ours::BorrowHandle>, mutable: bool) {
     for h in hs {
         if mutable {
             mem.mut_unborrow(h)
@@ -315,6 +317,72 @@ fn w17_read_u32(e: &Env) -> u32 {
         .unwrap()
 }
 
+/// Pending on its first poll, ready on the next: the `.await` in the async
+/// host calls, after which an executor may resume the task anywhere.
+#[derive(Default)]
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            Poll::Pending
+        }
+    }
+}
+
+/// Polls `fut` to its end (twice, for the host calls below).
+fn drive<F: Future>(fut: F) -> F::Output {
+    let mut fut = pin!(fut);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+            return out;
+        }
+    }
+}
+
+/// An async host function, ours as the docs teach it: a `LocalSliceMemory`
+/// for each synchronous section, made again after the `.await`.
+async fn ours_async_call(bytes: &mut [u8]) {
+    let v = {
+        let mem = ours::LocalSliceMemory::new(black_box(&mut *bytes));
+        GuestPtr::<u32>::new(black_box(&*mem), black_box(64))
+            .read()
+            .unwrap()
+    };
+    YieldOnce::default().await;
+    let mem = ours::LocalSliceMemory::new(black_box(&mut *bytes));
+    GuestPtr::<u32>::new(black_box(&*mem), black_box(68))
+        .write(black_box(v))
+        .unwrap();
+}
+
+/// The same with one `SliceMemory` (any thread's) held across the `.await`.
+async fn ours_async_call_held(bytes: &mut [u8]) {
+    let mem = ours::SliceMemory::new(black_box(bytes));
+    let m: &dyn ours::GuestMemory = black_box(&mem);
+    let v = GuestPtr::<u32>::new(m, black_box(64)).read().unwrap();
+    YieldOnce::default().await;
+    GuestPtr::<u32>::new(m, black_box(68))
+        .write(black_box(v))
+        .unwrap();
+}
+
+/// Wiggle 48's: its memory held across the `.await`, as wiggle allows.
+async fn w48_async_call(bytes: &mut [u8]) {
+    let mut mem = wiggle48::GuestMemory::Unshared(black_box(bytes));
+    let m = black_box(&mut mem);
+    let v = w48_read_u32(m);
+    YieldOnce::default().await;
+    m.write(wiggle48::GuestPtr::<u32>::new(black_box(68)), black_box(v))
+        .unwrap();
+}
+
 /// One operation of each implementation, by name, for `callgrind.sh`.
 pub fn run_one(name: &str, iters: u64) {
     // Small memories: only the single operations run here, and setting up
@@ -337,11 +405,11 @@ pub fn run_one(name: &str, iters: u64) {
         let n: u32 = n.parse().expect("a count after _held_ or _around_");
         let e = &Env::new(FAR + 16 * n + 16);
         let held = if around {
-            hold_ours_around(&e.ours_held, n)
+            hold_ours_around(&*e.ours_held, n)
         } else {
-            hold_ours(&e.ours_held, n, true)
+            hold_ours(&*e.ours_held, n, true)
         };
-        let m: &dyn ours::GuestMemory = &e.ours_held;
+        let m: &dyn ours::GuestMemory = &*e.ours_held;
         match op {
             "ours_as_slice_64" => repeat(&|| {
                 black_box(
@@ -359,7 +427,7 @@ pub fn run_one(name: &str, iters: u64) {
             }),
             other => panic!("no held variant of {other}"),
         }
-        release_ours(&e.ours_held, held, true);
+        release_ours(&*e.ours_held, held, true);
         return;
     }
     match name {
@@ -447,9 +515,9 @@ pub fn run_one(name: &str, iters: u64) {
         "ours_slice_memory_per_call" => {
             let mut bytes = e.w48.borrow_mut();
             for _ in 0..k {
-                let mem = ours::SliceMemory::new(black_box(&mut bytes[..]));
+                let mem = ours::LocalSliceMemory::new(black_box(&mut bytes[..]));
                 black_box(
-                    GuestPtr::<u32>::new(black_box(&mem), black_box(64))
+                    GuestPtr::<u32>::new(black_box(&*mem), black_box(64))
                         .read()
                         .unwrap(),
                 );
@@ -460,6 +528,24 @@ pub fn run_one(name: &str, iters: u64) {
             for _ in 0..k {
                 let mut mem = wiggle48::GuestMemory::Unshared(black_box(&mut bytes[..]));
                 black_box(w48_read_u32(black_box(&mut mem)));
+            }
+        }
+        "ours_async_call" => {
+            let mut bytes = e.w48.borrow_mut();
+            for _ in 0..k {
+                drive(ours_async_call(&mut bytes));
+            }
+        }
+        "ours_async_call_held" => {
+            let mut bytes = e.w48.borrow_mut();
+            for _ in 0..k {
+                drive(ours_async_call_held(&mut bytes));
+            }
+        }
+        "w48_async_call" => {
+            let mut bytes = e.w48.borrow_mut();
+            for _ in 0..k {
+                drive(w48_async_call(&mut bytes));
             }
         }
         other => panic!("no operation {other}; see run_one in cases.rs"),
@@ -700,8 +786,8 @@ pub fn all(plan: &Plan) -> Vec<Row> {
         Some(case!("floor", |e| floor_read_u32(e))),
         Case::new("ours", |k| {
             for _ in 0..k {
-                let mem = ours::SliceMemory::new(black_box(&mut bytes_ours[..]));
-                let m: &dyn ours::GuestMemory = black_box(&mem);
+                let mem = ours::LocalSliceMemory::new(black_box(&mut bytes_ours[..]));
+                let m: &dyn ours::GuestMemory = black_box(&*mem);
                 black_box(GuestPtr::<u32>::new(m, black_box(64)).read().unwrap());
             }
         }),
@@ -714,13 +800,50 @@ pub fn all(plan: &Plan) -> Vec<Row> {
         None,
         vs_w48("<= 2x"),
     ));
+    let mut bytes_ours = contents(64 << 10);
+    let mut bytes_w48 = contents(64 << 10);
+    rows.push(row(
+        plan,
+        "async host call: read, .await, write",
+        None,
+        Case::new("ours", |k| {
+            for _ in 0..k {
+                drive(ours_async_call(&mut bytes_ours));
+            }
+        }),
+        Some(Case::new("w48", |k| {
+            for _ in 0..k {
+                drive(w48_async_call(&mut bytes_w48));
+            }
+        })),
+        None,
+        vs_w48("<= 2x"),
+    ));
+    let mut bytes_any = contents(64 << 10);
+    rows.push(row(
+        plan,
+        "the same, one SliceMemory held across",
+        None,
+        Case::new("ours", |k| {
+            for _ in 0..k {
+                drive(ours_async_call_held(&mut bytes_any));
+            }
+        }),
+        Some(Case::new("w48", |k| {
+            for _ in 0..k {
+                drive(w48_async_call(&mut bytes_w48));
+            }
+        })),
+        None,
+        vs_w48("-"),
+    ));
 
     // Views with borrows held elsewhere, against the same view with none.
-    let clean: &dyn ours::GuestMemory = &e.ours;
+    let clean: &dyn ours::GuestMemory = &*e.ours;
     for n in [1u32, 4, 16] {
-        let held = hold_ours(&e.ours_held, n, true);
+        let held = hold_ours(&*e.ours_held, n, true);
         let held_w17 = hold_w17(&e.w17_held, n, true);
-        let m: &dyn ours::GuestMemory = &e.ours_held;
+        let m: &dyn ours::GuestMemory = &*e.ours_held;
         let w17: &dyn wiggle17::GuestMemory = &e.w17_held;
         rows.push(row(
             plan,
@@ -754,13 +877,13 @@ pub fn all(plan: &Plan) -> Vec<Row> {
                 })
             },
         ));
-        release_ours(&e.ours_held, held, true);
+        release_ours(&*e.ours_held, held, true);
         release_w17(&e.w17_held, held_w17, true);
     }
     for n in [1_000u32, 10_000] {
-        let held = hold_ours(&e.ours_held, n, true);
+        let held = hold_ours(&*e.ours_held, n, true);
         let held_w17 = hold_w17(&e.w17_held, n, true);
-        let m: &dyn ours::GuestMemory = &e.ours_held;
+        let m: &dyn ours::GuestMemory = &*e.ours_held;
         let w17: &dyn wiggle17::GuestMemory = &e.w17_held;
         rows.push(row(
             plan,
@@ -794,7 +917,7 @@ pub fn all(plan: &Plan) -> Vec<Row> {
                 })
             },
         ));
-        release_ours(&e.ours_held, held, true);
+        release_ours(&*e.ours_held, held, true);
         release_w17(&e.w17_held, held_w17, true);
     }
 
@@ -927,12 +1050,12 @@ fn shared_two_threads(plan: &Plan) -> Row {
         }
     };
     // The crate's reads with nothing shared at all: each thread reads its own
-    // `SliceMemory`, bound to it. How these scale is how far code of this
-    // size scales on the machine.
+    // `LocalSliceMemory`, bound to it. How these scale is how far code of
+    // this size scales on the machine.
     let own_reads = |at: u32, k: u64| {
         let mut bytes = vec![0u8; 4096];
-        let mem = ours::SliceMemory::new(&mut bytes);
-        let m: &dyn ours::GuestMemory = &mem;
+        let mem = ours::LocalSliceMemory::new(&mut bytes);
+        let m: &dyn ours::GuestMemory = &*mem;
         for _ in 0..k {
             black_box(
                 GuestPtr::<u32>::new(black_box(m), black_box(at))
