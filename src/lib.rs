@@ -21,13 +21,16 @@
 //!
 //! Memories are `Sync`. Each primitive read or write checks the borrows and
 //! copies as one step ([`GuestMemory::read_bytes`]), so it cannot race a view
-//! taken on another thread: a memory any thread may use does it under a small
-//! lock; a memory bound to its thread ([`SliceMemory::new`], what a host
-//! function makes per call) needs no lock, refuses other threads with
+//! taken on another thread: a memory any thread may use ([`SliceMemory`])
+//! does it under a small lock; a memory bound to its thread (the one a
+//! [`LocalSliceMemory`] lends, what a host function makes per call or per
+//! synchronous section) needs no lock, refuses other threads with
 //! [`GuestError::WrongThread`], and lets primitive accesses skip the copy
 //! call entirely when nothing conflicting is borrowed
-//! ([`GuestMemory::direct_access`]). Shared memories ([`SharedSliceMemory`])
-//! get no views at all and only atomic accesses.
+//! ([`GuestMemory::direct_access`]). Its owner is neither `Send` nor `Sync`,
+//! so an async host function cannot hold it across an `.await` in a future
+//! another thread may resume: the compiler says so. Shared memories
+//! ([`SharedSliceMemory`]) get no views at all and only atomic accesses.
 //!
 //! # Example: a host function reading an iovec array
 //!
@@ -66,7 +69,8 @@
 //!
 //! # Where to start
 //!
-//! - [`OwnedMemory`], [`SliceMemory`] (over an engine's `&mut [u8]`) and
+//! - [`OwnedMemory`], [`LocalSliceMemory`] and [`SliceMemory`] (over an
+//!   engine's `&mut [u8]`: for one thread, and for any) and
 //!   [`SharedSliceMemory`] are ready to use; [`GuestMemory::ptr`] makes a
 //!   pointer.
 //! - [`GuestPtr`] reads, writes, offsets, slices and views.

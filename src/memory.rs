@@ -204,7 +204,7 @@ pub unsafe trait GuestMemory: Send + Sync {
     /// The provided version returns `None`, which is always correct: the
     /// access then goes through [`read_bytes`](Self::read_bytes) or
     /// [`write_bytes`](Self::write_bytes). The shipped memories bound to one
-    /// thread ([`SliceMemory::new`](crate::SliceMemory::new)) answer on that
+    /// thread ([`LocalSliceMemory`](crate::LocalSliceMemory)'s) answer on that
     /// thread, which makes a primitive access one short dynamic call plus an
     /// inlined bounds check and copy.
     #[inline]

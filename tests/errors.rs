@@ -78,34 +78,46 @@ fn ptr_not_aligned_checks_the_guest_offset() {
 #[test]
 fn host_misalignment_never_decides_guest_alignment() {
     // The same guest offsets, with the memory at a host address that is 1
-    // mod 8: reads and writes answer exactly as on an aligned memory.
-    let mut backing = [0u8; 80];
-    let skew = (8 - backing.as_ptr().addr() % 8) % 8 + 1;
-    let mem = guest_memory::SliceMemory::new(&mut backing[skew..skew + 64]);
-    mem.ptr::<u64>(8).write(0x0102_0304_0506_0708).unwrap();
-    assert_eq!(mem.ptr::<u64>(8).read().unwrap(), 0x0102_0304_0506_0708);
-    assert!(matches!(
-        mem.ptr::<u64>(4).read(),
-        Err(GuestError::PtrNotAligned(_, 8))
-    ));
-    assert_eq!(
-        mem.ptr::<[u32]>((8, 2)).to_vec().unwrap(),
-        [0x0506_0708, 0x0102_0304]
-    );
-    // A zero-copy view is impossible there; a copy works. (Multi-byte views
-    // exist only on little-endian hosts.)
-    #[cfg(target_endian = "little")]
-    {
-        let cow = mem.ptr::<[u32]>((8, 2)).as_cow().unwrap();
-        assert!(matches!(cow, guest_memory::GuestCow::Copied(_)));
-        assert_eq!(cow, [0x0506_0708, 0x0102_0304]);
+    // mod 8: reads and writes answer exactly as on an aligned memory, on a
+    // memory bound to this thread (direct accesses) and one for any thread.
+    for bound in [true, false] {
+        let mut backing = [0u8; 80];
+        let skew = (8 - backing.as_ptr().addr() % 8) % 8 + 1;
+        let bytes = &mut backing[skew..skew + 64];
+        let (local, any);
+        let mem: &dyn GuestMemory = if bound {
+            local = guest_memory::LocalSliceMemory::new(bytes);
+            &*local
+        } else {
+            any = guest_memory::SliceMemory::new(bytes);
+            &any
+        };
+        let mem = &mem;
+        mem.ptr::<u64>(8).write(0x0102_0304_0506_0708).unwrap();
+        assert_eq!(mem.ptr::<u64>(8).read().unwrap(), 0x0102_0304_0506_0708);
         assert!(matches!(
-            mem.ptr::<[u32]>((8, 2)).as_slice(),
-            Err(GuestError::PtrNotAligned(_, 4))
+            mem.ptr::<u64>(4).read(),
+            Err(GuestError::PtrNotAligned(_, 8))
         ));
+        assert_eq!(
+            mem.ptr::<[u32]>((8, 2)).to_vec().unwrap(),
+            [0x0506_0708, 0x0102_0304]
+        );
+        // A zero-copy view is impossible there; a copy works. (Multi-byte views
+        // exist only on little-endian hosts.)
+        #[cfg(target_endian = "little")]
+        {
+            let cow = mem.ptr::<[u32]>((8, 2)).as_cow().unwrap();
+            assert!(matches!(cow, guest_memory::GuestCow::Copied(_)));
+            assert_eq!(cow, [0x0506_0708, 0x0102_0304]);
+            assert!(matches!(
+                mem.ptr::<[u32]>((8, 2)).as_slice(),
+                Err(GuestError::PtrNotAligned(_, 4))
+            ));
+        }
+        // Bytes need no alignment.
+        assert!(mem.ptr::<[u8]>((1, 3)).as_slice().unwrap().is_some());
     }
-    // Bytes need no alignment.
-    assert!(mem.ptr::<[u8]>((1, 3)).as_slice().unwrap().is_some());
 }
 
 #[test]

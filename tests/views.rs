@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use guest_memory::{
-    GuestCow, GuestError, GuestMemory, GuestPtr, GuestStrCow, OwnedMemory, Region, SliceMemory,
+    GuestCow, GuestError, GuestMemory, GuestPtr, GuestStrCow, LocalSliceMemory, OwnedMemory,
+    Region, SliceMemory,
 };
 
 #[test]
@@ -219,6 +220,10 @@ fn forwarding_impls_behave_like_the_memory() {
     let mut slice = SliceMemory::new(&mut bytes);
     exercise(&slice);
     exercise(&&mut slice);
+    let mut bytes = [0u8; 16];
+    let local = LocalSliceMemory::new(&mut bytes);
+    exercise(&*local);
+    assert_eq!(local.ptr::<u32>(4).read().unwrap(), 42);
     // The provided `ptr` works on every wrapper.
     let r = &owned;
     assert_eq!(r.ptr::<u32>(4).read().unwrap(), 42);

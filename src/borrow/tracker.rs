@@ -41,7 +41,8 @@ const MUT_BIT: u64 = 1;
 ///   on another) leaves its borrow recorded: the region stays borrowed,
 ///   which refuses more, never less. A memory made per host call, which
 ///   lives and dies on one thread, loses nothing by it
-///   ([`SliceMemory::new`](crate::SliceMemory::new) makes one).
+///   ([`LocalSliceMemory`](crate::LocalSliceMemory) makes one, behind an
+///   owner that cannot leave the thread).
 ///
 /// [`GuestMemory`]: crate::GuestMemory
 ///
