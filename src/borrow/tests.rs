@@ -54,6 +54,7 @@ fn any_borrowed_names_a_live_borrow() {
     t.shared_unborrow(h);
 }
 
+#[cfg(feature = "std")]
 #[test]
 fn debug_says_when_the_records_are_out_of_reach() {
     let t = BorrowTracker::new_thread_bound();
