@@ -14,9 +14,11 @@ use crate::Region;
 ///
 /// Two variants only add context: [`InFunc`](Self::InFunc) (where in a host
 /// function) and [`InDataField`](Self::InDataField) (which field of a guest
-/// record, nested as deep as the records are). Their messages name the
-/// context only; the error inside is their
-/// [`source`](core::error::Error::source), so a reporter that walks the chain
+/// record, nested as deep as the records are), each a boxed
+/// [`FuncContext`] / [`DataFieldContext`], so that the error is three words
+/// and every `Result` small. Their messages name the context only; the error
+/// inside is their [`source`](core::error::Error::source), so a reporter
+/// that walks the chain
 /// (anyhow's `{:#}`, wasmtime's traps) prints each message once. Every other
 /// variant is a root cause and has no source. To map an error to an errno,
 /// match on [`root_cause`](Self::root_cause):
@@ -87,30 +89,15 @@ pub enum GuestError {
     /// A copy between two slices of different lengths.
     #[error("slice lengths differ")]
     SliceLengthsDiffer,
-    /// An error raised inside a host function, with where it happened.
-    #[error("in function {modulename}::{funcname} at {location}")]
-    InFunc {
-        /// The module the host function belongs to.
-        modulename: &'static str,
-        /// The host function's name.
-        funcname: &'static str,
-        /// Where in the function, for example the argument being decoded.
-        location: &'static str,
-        /// The underlying error.
-        #[source]
-        err: Box<GuestError>,
-    },
-    /// An error in one field of a guest record.
-    #[error("in data field {typename}.{field}")]
-    InDataField {
-        /// The record type's name.
-        typename: String,
-        /// The field's name.
-        field: &'static str,
-        /// The underlying error.
-        #[source]
-        err: Box<GuestError>,
-    },
+    /// An error raised inside a host function, with where it happened: the
+    /// message is the context's, the underlying error its `source`. (Boxed,
+    /// so that every `Result` of the crate stays small.)
+    #[error(transparent)]
+    InFunc(Box<FuncContext>),
+    /// An error in one field of a guest record, as for
+    /// [`InFunc`](Self::InFunc).
+    #[error(transparent)]
+    InDataField(Box<DataFieldContext>),
     /// Bytes that had to be a string were not valid UTF-8.
     #[error("invalid UTF-8 in guest string: {0}")]
     InvalidUtf8(core::str::Utf8Error),
@@ -119,6 +106,53 @@ pub enum GuestError {
     #[error("integer conversion failed: {0}")]
     TryFromIntError(core::num::TryFromIntError),
 }
+
+/// Where in a host function an error happened: the payload of
+/// [`GuestError::InFunc`], made by [`GuestError::in_func`].
+///
+/// ```
+/// use guest_memory::GuestError;
+///
+/// let e = GuestError::PtrOverflow.in_func("wasi", "fd_write", "iovs");
+/// let GuestError::InFunc(ctx) = &e else { unreachable!() };
+/// assert_eq!((ctx.funcname, ctx.location), ("fd_write", "iovs"));
+/// assert!(matches!(ctx.err, GuestError::PtrOverflow));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[error("in function {modulename}::{funcname} at {location}")]
+#[non_exhaustive]
+pub struct FuncContext {
+    /// The module the host function belongs to.
+    pub modulename: &'static str,
+    /// The host function's name.
+    pub funcname: &'static str,
+    /// Where in the function, for example the argument being decoded.
+    pub location: &'static str,
+    /// The underlying error.
+    #[source]
+    pub err: GuestError,
+}
+
+/// Which field of a guest record an error is in: the payload of
+/// [`GuestError::InDataField`], made by [`GuestError::in_data_field`] (the
+/// declaration macros do).
+#[derive(Debug, thiserror::Error)]
+#[error("in data field {typename}.{field}")]
+#[non_exhaustive]
+pub struct DataFieldContext {
+    /// The record type's name.
+    pub typename: String,
+    /// The field's name.
+    pub field: &'static str,
+    /// The underlying error.
+    #[source]
+    pub err: GuestError,
+}
+
+// Every `Result` of the crate carries a `GuestError`: the rare, large
+// payloads are boxed so that it stays three words.
+const _: () = assert!(core::mem::size_of::<GuestError>() <= 24);
+const _: () = assert!(core::mem::size_of::<Result<u32, GuestError>>() <= 24);
 
 // Written out rather than `#[from]`, which would also make the wrapped error
 // the `source` and so print its message twice in a chain: these are root
@@ -165,12 +199,12 @@ impl GuestError {
         funcname: &'static str,
         location: &'static str,
     ) -> Self {
-        GuestError::InFunc {
+        GuestError::InFunc(Box::new(FuncContext {
             modulename,
             funcname,
             location,
-            err: Box::new(self),
-        }
+            err: self,
+        }))
     }
 
     /// The error under every [`InFunc`](Self::InFunc) and
@@ -179,20 +213,23 @@ impl GuestError {
     /// errno; see the type's docs.
     pub fn root_cause(&self) -> &GuestError {
         let mut e = self;
-        while let GuestError::InFunc { err, .. } | GuestError::InDataField { err, .. } = e {
-            e = err;
+        loop {
+            e = match e {
+                GuestError::InFunc(c) => &c.err,
+                GuestError::InDataField(c) => &c.err,
+                _ => return e,
+            };
         }
-        e
     }
 
     /// Wraps `self` as the error of one field of a guest record
     /// ([`GuestError::InDataField`]); the declaration macros do this.
     pub fn in_data_field(self, typename: impl Into<String>, field: &'static str) -> Self {
-        GuestError::InDataField {
+        GuestError::InDataField(Box::new(DataFieldContext {
             typename: typename.into(),
             field,
-            err: Box::new(self),
-        }
+            err: self,
+        }))
     }
 }
 
@@ -226,7 +263,7 @@ mod tests {
         assert!(matches!(e.root_cause(), GuestError::PtrOverflow));
         let e = GuestError::InvalidEnumValue("Whence").in_data_field("Event", "type_");
         assert!(
-            matches!(&e, GuestError::InDataField { typename, field: "type_", .. } if typename == "Event")
+            matches!(&e, GuestError::InDataField(c) if c.typename == "Event" && c.field == "type_")
         );
         assert_eq!(e.to_string(), "in data field Event.type_");
         assert!(matches!(

@@ -108,7 +108,7 @@ pub use buf::{GuestBuf, GuestBufMut};
 #[doc(hidden)]
 pub use declare::__private;
 pub use declare::GuestStruct;
-pub use error::GuestError;
+pub use error::{DataFieldContext, FuncContext, GuestError};
 pub use guest_type::{GuestErrorType, GuestLayout, GuestType, GuestTypeTransparent};
 pub use handle::BorrowHandle;
 pub use memories::{LocalSliceMemory, OwnedMemory, SharedSliceMemory, SliceMemory};

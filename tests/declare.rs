@@ -250,11 +250,15 @@ fn field_pointers_reach_each_field() {
 
 fn field_error(err: GuestError) -> (String, &'static str, GuestError) {
     match err {
-        GuestError::InDataField {
-            typename,
-            field,
-            err,
-        } => (typename, field, *err),
+        GuestError::InDataField(c) => {
+            let guest_memory::DataFieldContext {
+                typename,
+                field,
+                err,
+                ..
+            } = *c;
+            (typename, field, err)
+        }
         other => panic!("not a field error: {other:?}"),
     }
 }

@@ -128,13 +128,9 @@ fn read_back<'a, T: GuestType<'a> + GuestLayout + Copy>(
                 unpadded::<T>(&original, fields)
             );
         }
-        Err(GuestError::InDataField {
-            typename,
-            field,
-            err,
-        }) => {
-            assert!(!typename.is_empty() && !field.is_empty());
-            assert!(!matches!(*err, GuestError::PtrBorrowed(_)));
+        Err(GuestError::InDataField(c)) => {
+            assert!(!c.typename.is_empty() && !c.field.is_empty());
+            assert!(!matches!(c.err, GuestError::PtrBorrowed(_)));
         }
         Err(e) => panic!("a record error must name its field: {e:?}"),
     }

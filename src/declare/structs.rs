@@ -118,7 +118,7 @@ use crate::{GuestError, GuestPtr, GuestStruct, GuestType};
 ///
 /// // A field's error names the record and the field.
 /// let err = mem.ptr::<Iovec>(60).read().unwrap_err();
-/// assert!(matches!(err, GuestError::InDataField { field: "buf_len", .. }));
+/// assert!(matches!(err, GuestError::InDataField(c) if c.field == "buf_len"));
 ///
 /// # #[cfg(target_endian = "little")] {
 /// mem.ptr::<[Point]>((8, 2)).copy_from_slice(&[Point { x: 1, y: 2 }, Point { x: 3, y: 4 }])?;
