@@ -51,8 +51,11 @@ pub fn read_record<T>(
 }
 
 /// Decodes one field from its record's copied bytes, naming the record
-/// and field in any error.
-#[inline]
+/// and field in any error. Every path but the decode itself is out of line,
+/// so a field whose decode cannot fail costs no error handling. (The
+/// record's `decode` has checked that `base` plus its size fits, so the
+/// offset check folds away.)
+#[inline(always)]
 pub fn decode_field<'a, T: GuestType<'a>>(
     mem: &'a dyn GuestMemory,
     base: u32,
@@ -61,18 +64,38 @@ pub fn decode_field<'a, T: GuestType<'a>>(
     typename: &'static str,
     field: &'static str,
 ) -> Result<T, GuestError> {
-    let p = field_ptr::<T>(mem, base, offset).map_err(|e| e.in_data_field(typename, field))?;
     let start = offset as usize;
     let field_bytes = start
         .checked_add(T::guest_size() as usize)
         .and_then(|end| bytes.get(start..end));
-    match field_bytes {
-        Some(b) => T::decode(&p, b),
-        // The record's layout and the field's size disagree (a wrong
-        // hand-written `GuestLayout`): read the field from memory.
-        None => p.read(),
+    let (Some(at), Some(b)) = (base.checked_add(offset), field_bytes) else {
+        return read_field_slowly(mem, base, offset, typename, field);
+    };
+    match T::decode(&GuestPtr::new(mem, at), b) {
+        Ok(v) => Ok(v),
+        Err(e) => Err(in_field(e, typename, field)),
     }
-    .map_err(|e| e.in_data_field(typename, field))
+}
+
+/// [`decode_field`] when the record's bytes do not hold the field (a wrong
+/// hand-written `GuestLayout`) or its offset overflows: read it from memory.
+#[cold]
+#[inline(never)]
+fn read_field_slowly<'a, T: GuestType<'a>>(
+    mem: &'a dyn GuestMemory,
+    base: u32,
+    offset: u32,
+    typename: &'static str,
+    field: &'static str,
+) -> Result<T, GuestError> {
+    read_field(mem, base, offset, typename, field)
+}
+
+/// A field's error wrapped with its record's and its own name, out of line.
+#[cold]
+#[inline(never)]
+fn in_field(e: GuestError, typename: &'static str, field: &'static str) -> GuestError {
+    e.in_data_field(typename, field)
 }
 
 /// Checks that a whole record, trailing padding included, is in bounds,

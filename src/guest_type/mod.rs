@@ -16,11 +16,11 @@ mod tests;
 use alloc::vec::Vec;
 
 pub(crate) use encoding::with_guest_bytes;
+use encoding::write_encoded;
 pub use encoding::write_via_scratch;
-use encoding::{chunks, write_encoded};
 
 use crate::ptr::slice_bytes;
-use crate::{GuestError, GuestPtr};
+use crate::{GuestError, GuestMemory, GuestPtr};
 
 /// A type that can be read from and written to guest memory.
 ///
@@ -122,7 +122,10 @@ pub trait GuestType<'a>: Sized {
     /// # Errors
     ///
     /// The type's own validation (for example
-    /// [`GuestError::InvalidEnumValue`]).
+    /// [`GuestError::InvalidEnumValue`]). A caller's bug, never a guest
+    /// value: the crate's types answer a `bytes` of another length with
+    /// [`GuestError::SliceLengthsDiffer`], and a declared record at an
+    /// offset whose end overflows with [`GuestError::PtrOverflow`].
     #[inline]
     fn decode(ptr: &GuestPtr<'a, Self>, bytes: &[u8]) -> Result<Self, GuestError> {
         let _ = bytes;
@@ -144,22 +147,8 @@ pub trait GuestType<'a>: Sized {
         // Check the region before allocating: the length is the guest's. For
         // zero-size elements the check also bounds the count.
         let (r, _) = ptr.checked()?;
-        let count = ptr.len();
-        with_guest_bytes(ptr.mem(), r, |bytes| {
-            // Asked here rather than captured, so the optimizer sees the
-            // constant in this closure's own body.
-            let size = Self::guest_size();
-            let mut out = Vec::with_capacity(count as usize);
-            let mut at = 0u32;
-            for chunk in chunks(bytes, size, count) {
-                // In range: `at` stays below the region's end, a valid `u32`
-                // offset, since `count * size` fits the region.
-                let elem = GuestPtr::new(ptr.mem(), r.start.wrapping_add(at));
-                out.push(Self::decode(&elem, chunk)?);
-                at = at.wrapping_add(size);
-            }
-            Ok(out)
-        })?
+        let (mem, count) = (ptr.mem(), ptr.len() as usize);
+        with_guest_bytes(mem, r, move |bytes| decode_all(mem, r.start, bytes, count))?
     }
 
     /// Writes `src` to consecutive values; the caller has checked the lengths
@@ -187,6 +176,46 @@ pub trait GuestType<'a>: Sized {
         )?;
         write_encoded(ptr.mem(), ptr.offset_base(), src.iter().copied())
     }
+}
+
+/// Decodes `count` consecutive values from `bytes`, the guest bytes copied
+/// from `start` in `mem`: the loop of [`GuestType::read_slice`], with the
+/// element size a constant in its own body and no capacity check per value.
+#[inline]
+fn decode_all<'a, T: GuestType<'a>>(
+    mem: &'a dyn GuestMemory,
+    start: u32,
+    bytes: &[u8],
+    count: usize,
+) -> Result<Vec<T>, GuestError> {
+    let size = T::guest_size();
+    let mut out = Vec::<T>::with_capacity(count);
+    let mut at = start;
+    let mut decode_one = |chunk: &[u8]| -> Result<(), GuestError> {
+        // `at` stays inside the region copied, a valid offset.
+        let v = T::decode(&GuestPtr::new(mem, at), chunk)?;
+        at = at.wrapping_add(size);
+        if out.len() < out.capacity() {
+            // SAFETY: within the capacity, as just checked; the slot is
+            // past the initialized values, which `set_len` then includes.
+            unsafe {
+                out.as_mut_ptr().add(out.len()).write(v);
+                out.set_len(out.len() + 1);
+            }
+        }
+        Ok(())
+    };
+    if size == 0 {
+        // The region check bounded the count of zero-size values.
+        for _ in 0..count {
+            decode_one(&[])?;
+        }
+    } else {
+        for chunk in bytes.chunks_exact(size as usize).take(count) {
+            decode_one(chunk)?;
+        }
+    }
+    Ok(out)
 }
 
 /// A type's guest layout as constants, for compile-time layout arithmetic.
