@@ -61,7 +61,11 @@ use crate::{BorrowHandle, GuestError, GuestPtr, Pointee, Region};
 ///    step — no borrow that would conflict with the access can be taken
 ///    between the check and the end of the copy — and on success has written
 ///    every byte of `dst`, with initialized values only. On a shared memory
-///    the copy is atomic and need not consult the borrows.
+///    the copy is atomic and need not consult the borrows. The same holds
+///    for an override of [`read_small`](Self::read_small) or
+///    [`write_small`](Self::write_small) that answers (`Some` / `true`): it
+///    has made the whole access of `r`, as `read_bytes` / `write_bytes`
+///    would have.
 /// 7. **Direct access is exclusive.** If
 ///    [`direct_access(r, write)`](Self::direct_access) returns
 ///    `Some(bytes)`, then `bytes` is `base()`, the memory is not shared, no
@@ -211,6 +215,34 @@ pub unsafe trait GuestMemory: Send + Sync {
     fn direct_access(&self, r: Region, write: bool) -> Option<&[UnsafeCell<u8>]> {
         let _ = (r, write);
         None
+    }
+
+    /// Reads the bytes of `r` (at most 8: one primitive value) as
+    /// [`read_bytes`](Self::read_bytes) would — bounds, borrows and copy in
+    /// one step — and returns them as the first `r.len` bytes of the
+    /// answer's `to_ne_bytes()`; or `None`, and the crate then calls
+    /// `read_bytes`, which reports any error (trait rule 6).
+    ///
+    /// What a primitive read calls when [`direct_access`](Self::direct_access)
+    /// says no: one dynamic call whose answer comes back in registers. The
+    /// provided version returns `None`; the shipped memories answer, under
+    /// their lock or, on a shared memory with nothing lent, with one atomic
+    /// load.
+    #[inline]
+    fn read_small(&self, r: Region) -> Option<u64> {
+        let _ = r;
+        None
+    }
+
+    /// Writes the first `r.len` bytes (at most 8) of `bytes.to_ne_bytes()`
+    /// to `r` as [`write_bytes`](Self::write_bytes) would, and returns
+    /// `true`; or writes nothing and returns `false`, and the crate then
+    /// calls `write_bytes`, which reports any error (trait rule 6). The
+    /// provided version returns `false`.
+    #[inline]
+    fn write_small(&self, r: Region, bytes: u64) -> bool {
+        let _ = (r, bytes);
+        false
     }
 
     /// Copies `dst.len()` guest bytes starting at `offset` into `dst`; the
@@ -413,6 +445,14 @@ macro_rules! forward_guest_memory {
             #[inline]
             fn direct_access(&self, r: Region, write: bool) -> Option<&[UnsafeCell<u8>]> {
                 T::direct_access(self, r, write)
+            }
+            #[inline]
+            fn read_small(&self, r: Region) -> Option<u64> {
+                T::read_small(self, r)
+            }
+            #[inline]
+            fn write_small(&self, r: Region, bytes: u64) -> bool {
+                T::write_small(self, r, bytes)
             }
             #[inline]
             fn read_bytes(&self, offset: u32, dst: &mut [MaybeUninit<u8>]) -> Result<(), GuestError> {

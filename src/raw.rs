@@ -172,6 +172,74 @@ pub(crate) unsafe fn atomic_copy_in(dst: &[UnsafeCell<u8>], src: &[u8]) {
     });
 }
 
+/// Reads the at most 8 bytes of `src` with relaxed atomic loads (one where
+/// `src` is a single aligned unit) into the first `src.len()` bytes of the
+/// result's `to_ne_bytes()`.
+///
+/// # Safety
+///
+/// As for [`atomic_copy_out`]: every concurrent access to `src` is atomic.
+///
+/// # Panics
+///
+/// If `src` is longer than 8 bytes (a bug in this crate).
+#[inline(always)]
+pub(crate) unsafe fn atomic_read_small(src: &[UnsafeCell<u8>]) -> u64 {
+    let p = UnsafeCell::raw_get(src.as_ptr());
+    let len = src.len();
+    let aligned = (p as usize).is_multiple_of(len.max(1));
+    // SAFETY: in each arm `p` is `len` bytes in bounds of `src`, aligned
+    // for the atomic type of that size (`aligned`), and every concurrent
+    // access is atomic (the caller's precondition). The integer's
+    // native-endian bytes are the bytes in memory, placed first in the
+    // result's native-endian bytes.
+    unsafe {
+        let mut v = [0u8; 8];
+        match len {
+            4 if aligned => v[..4].copy_from_slice(
+                &AtomicU32::from_ptr(p.cast())
+                    .load(Ordering::Relaxed)
+                    .to_ne_bytes(),
+            ),
+            #[cfg(target_has_atomic = "64")]
+            8 if aligned => return AtomicU64::from_ptr(p.cast()).load(Ordering::Relaxed),
+            _ => atomic_copy_out(src, uninit_bytes(&mut v[..len])),
+        }
+        u64::from_ne_bytes(v)
+    }
+}
+
+/// Writes the first `dst.len()` bytes (at most 8) of `bytes.to_ne_bytes()`
+/// to `dst` with relaxed atomic stores (one where `dst` is a single aligned
+/// unit).
+///
+/// # Safety
+///
+/// As for [`atomic_copy_in`]: every concurrent access to `dst` is atomic.
+///
+/// # Panics
+///
+/// If `dst` is longer than 8 bytes (a bug in this crate).
+#[inline(always)]
+pub(crate) unsafe fn atomic_write_small(dst: &[UnsafeCell<u8>], bytes: u64) {
+    let p = UnsafeCell::raw_get(dst.as_ptr());
+    let len = dst.len();
+    let aligned = (p as usize).is_multiple_of(len.max(1));
+    let b = bytes.to_ne_bytes();
+    // SAFETY: as in `atomic_read_small`, for a store.
+    unsafe {
+        match len {
+            4 if aligned => AtomicU32::from_ptr(p.cast()).store(
+                u32::from_ne_bytes([b[0], b[1], b[2], b[3]]),
+                Ordering::Relaxed,
+            ),
+            #[cfg(target_has_atomic = "64")]
+            8 if aligned => AtomicU64::from_ptr(p.cast()).store(bytes, Ordering::Relaxed),
+            _ => atomic_copy_in(dst, &b[..len]),
+        }
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Width {
     W1,
@@ -188,6 +256,21 @@ enum Width {
 /// `f(width, bytes)` for each in order; the bytes add up to `len`.
 #[inline(always)]
 fn for_each_unit(addr: usize, len: usize, mut f: impl FnMut(Width, usize)) {
+    // The usual case first: one primitive value, aligned, in one unit.
+    let one = match len {
+        1 => Some(Width::W1),
+        2 => Some(Width::W2),
+        4 => Some(Width::W4),
+        #[cfg(target_has_atomic = "64")]
+        8 => Some(Width::W8),
+        _ => None,
+    };
+    if let Some(width) = one
+        && addr.is_multiple_of(len)
+    {
+        f(width, len);
+        return;
+    }
     let mut addr = addr;
     let mut left = len;
     for (width, size) in [(Width::W1, 1), (Width::W2, 2), (Width::W4, 4)] {

@@ -13,7 +13,7 @@ if [ ${#ops[@]} -eq 0 ]; then
     ops=(floor_read_u32 ours_read_u32 w48_read_u32 w17_read_u32 ours_write_u32 w48_write_u32
          ours_as_slice_64 w48_as_slice_64 ours_iovecs_16 w48_iovecs_16 ours_iovecs_16_iter
          ours_slice_memory_per_call w48_slice_memory_per_call
-         ours_async_call ours_async_call_held w48_async_call
+         ours_read_u32_any ours_async_call ours_async_call_held w48_async_call
          ours_as_slice_64_held_1 ours_as_slice_64_held_4 ours_as_slice_64_held_16
          ours_read_u32_held_1000 ours_read_u32_held_10000 ours_read_u32_in_shared_view
          ours_as_slice_64_around_4 ours_as_slice_64_around_16

@@ -132,11 +132,17 @@ pub(super) fn read_le<const N: usize>(
     if let Some(done) = read_in_place(mem, r, unsafe { raw::uninit_bytes(&mut buf) }) {
         return done.map(|()| buf);
     }
+    if N <= 8
+        && let Some(v) = mem.read_small(r)
+    {
+        buf.copy_from_slice(&v.to_ne_bytes()[..N]);
+        return Ok(buf);
+    }
     read_le_copied(mem, offset)
 }
 
 /// [`read_le`] through [`GuestMemory::read_bytes`], out of line: the
-/// in-place read above then needs no stack frame for this call's result.
+/// accesses above then need no stack frame for this call's result.
 #[inline(never)]
 fn read_le_copied<const N: usize>(
     mem: &dyn GuestMemory,
@@ -166,5 +172,23 @@ pub(super) fn write_le<const N: usize>(
         unsafe { raw::copy_in(dst, &bytes) };
         return Ok(());
     }
+    if N <= 8 {
+        let mut v = [0u8; 8];
+        v[..N].copy_from_slice(&bytes);
+        if mem.write_small(r, u64::from_ne_bytes(v)) {
+            return Ok(());
+        }
+    }
+    write_le_copied(mem, r.start, bytes)
+}
+
+/// [`write_le`] through [`GuestMemory::write_bytes`], out of line as
+/// [`read_le_copied`].
+#[inline(never)]
+fn write_le_copied<const N: usize>(
+    mem: &dyn GuestMemory,
+    offset: u32,
+    bytes: [u8; N],
+) -> Result<(), GuestError> {
     mem.write_bytes(offset, &bytes)
 }

@@ -21,7 +21,7 @@ use core::mem::MaybeUninit;
 
 use crate::memory::{guest_bytes, region_for};
 use crate::raw;
-use crate::{BorrowTracker, GuestError};
+use crate::{BorrowTracker, GuestError, Region};
 
 /// `read_bytes` for an unshared memory whose bytes are reached only through
 /// `tracker`'s views and these two functions (the invariant each memory type
@@ -65,6 +65,45 @@ fn tracked_write(
     })
 }
 
+/// `read_small` for the same memories as [`tracked_read`]: the copy in a
+/// `u64`, returned in registers; `None` (nothing read) on any error, which
+/// `read_bytes` then reports.
+#[inline]
+fn tracked_read_small(tracker: &BorrowTracker, base: &[UnsafeCell<u8>], r: Region) -> Option<u64> {
+    let src = guest_bytes(base, r).ok().filter(|s| s.len() <= 8)?;
+    tracker
+        .with_read_access(r, || {
+            let mut v = [0u8; 8];
+            // SAFETY: as in `tracked_read`: the lock is held for the copy and
+            // no mut borrow overlaps `r`. `v` has room for `src`'s at most 8
+            // bytes.
+            unsafe { raw::copy_out(src, raw::uninit_bytes(&mut v[..src.len()])) };
+            u64::from_ne_bytes(v)
+        })
+        .ok()
+}
+
+/// `write_small` for the same memories as [`tracked_read`]; `false`
+/// (nothing written) on any error, which `write_bytes` then reports.
+#[inline]
+fn tracked_write_small(
+    tracker: &BorrowTracker,
+    base: &[UnsafeCell<u8>],
+    r: Region,
+    bytes: u64,
+) -> bool {
+    let Some(dst) = guest_bytes(base, r).ok().filter(|d| d.len() <= 8) else {
+        return false;
+    };
+    tracker
+        .with_write_access(r, || {
+            // SAFETY: as in `tracked_write`: the lock is held for the copy
+            // and no borrow overlaps `r`; `dst` is at most the 8 bytes given.
+            unsafe { raw::copy_in(dst, &bytes.to_ne_bytes()[..dst.len()]) }
+        })
+        .is_ok()
+}
+
 /// Implements `GuestMemory` for an unshared memory type with a `tracker:
 /// BorrowTracker` field and a `fn cells(&self) -> &[UnsafeCell<u8>]` method.
 macro_rules! tracked_memory {
@@ -83,7 +122,9 @@ macro_rules! tracked_memory {
         // calling thread and records no conflicting borrow over the region;
         // such a tracker refuses every other thread, and only this thread's
         // own next call could change its records. Rule 8: `unshared_base` is
-        // `cells()`, the memory not being shared.
+        // `cells()`, the memory not being shared. `read_small` /
+        // `write_small` check and copy under one lock acquisition, as the
+        // copies of rule 6 do, and answer only when they made the access.
         unsafe impl $crate::GuestMemory for $ty {
             #[inline]
             fn base(&self) -> &[core::cell::UnsafeCell<u8>] {
@@ -141,6 +182,14 @@ macro_rules! tracked_memory {
                 // inline; a search among the borrows, when one is needed, is
                 // out of line and the last call, so no path saves registers.
                 self.tracker.allows_here(r, write, || self.cells())
+            }
+            #[inline]
+            fn read_small(&self, r: $crate::Region) -> Option<u64> {
+                super::tracked_read_small(&self.tracker, self.cells(), r)
+            }
+            #[inline]
+            fn write_small(&self, r: $crate::Region, bytes: u64) -> bool {
+                super::tracked_write_small(&self.tracker, self.cells(), r, bytes)
             }
             #[inline]
             fn read_bytes(

@@ -157,8 +157,10 @@ impl SharedSliceMemory<'_> {
 // `is_shared_memory` says; every access here is atomic, and `new`'s contract
 // makes everyone else's atomic too. Rule 6: `read_bytes` / `write_bytes`
 // check bounds, and while a borrow is outstanding check it and copy under
-// the tracker's lock; every copy is atomic and fills `dst`. Rule 7: the
-// provided `None`. Rule 8: `unshared_base` is `None`, the memory being
+// the tracker's lock; every copy is atomic and fills `dst`. `read_small` /
+// `write_small` answer only while nothing is lent, when `read_bytes` /
+// `write_bytes` would copy without the tracker too, and then make the whole
+// access, atomically. Rule 7: the provided `None`. Rule 8: `unshared_base` is `None`, the memory being
 // shared.
 unsafe impl GuestMemory for SharedSliceMemory<'_> {
     #[inline]
@@ -195,6 +197,29 @@ unsafe impl GuestMemory for SharedSliceMemory<'_> {
     #[inline]
     fn unshared_base(&self) -> Option<&[UnsafeCell<u8>]> {
         None
+    }
+    #[inline]
+    fn read_small(&self, r: Region) -> Option<u64> {
+        if self.may_be_lent() {
+            return None;
+        }
+        let src = guest_bytes(self.cells, r).ok().filter(|s| s.len() <= 8)?;
+        // SAFETY: as in `read_bytes`: every access is atomic, and so is this
+        // copy (one load where `src` is a single aligned unit); `src` has at
+        // most 8 bytes.
+        Some(unsafe { raw::atomic_read_small(src) })
+    }
+    #[inline]
+    fn write_small(&self, r: Region, bytes: u64) -> bool {
+        if self.may_be_lent() {
+            return false;
+        }
+        let Some(dst) = guest_bytes(self.cells, r).ok().filter(|d| d.len() <= 8) else {
+            return false;
+        };
+        // SAFETY: as in `read_small`, for a store of `dst`'s at most 8 bytes.
+        unsafe { raw::atomic_write_small(dst, bytes) };
+        true
     }
     #[inline]
     fn read_bytes(&self, offset: u32, dst: &mut [MaybeUninit<u8>]) -> Result<(), GuestError> {

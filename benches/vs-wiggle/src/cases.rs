@@ -530,6 +530,16 @@ pub fn run_one(name: &str, iters: u64) {
                 black_box(w48_read_u32(black_box(&mut mem)));
             }
         }
+        "ours_read_u32_any" => {
+            let any: &dyn ours::GuestMemory = &e.ours_any;
+            repeat(&|| {
+                black_box(
+                    GuestPtr::<u32>::new(black_box(any), black_box(64))
+                        .read()
+                        .unwrap(),
+                );
+            })
+        }
         "ours_async_call" => {
             let mut bytes = e.w48.borrow_mut();
             for _ in 0..k {
