@@ -500,3 +500,67 @@ fn record_and_array_reads_honour_borrows_on_both_paths() {
         });
     }
 }
+
+/// A field type of the user's own with only `read` and `write`: records
+/// holding it decode and encode it through the provided `decode` /
+/// `encode`, and its failures name the field and change nothing.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Odd(u16);
+
+impl GuestLayout for Odd {
+    const GUEST_SIZE: u32 = 2;
+    const GUEST_ALIGN: u32 = 2;
+}
+
+impl<'a> GuestType<'a> for Odd {
+    fn guest_size() -> u32 {
+        2
+    }
+    fn guest_align() -> usize {
+        2
+    }
+    fn read(p: &guest_memory::GuestPtr<'a, Self>) -> Result<Self, GuestError> {
+        match p.cast::<u16>().read()? {
+            v if v % 2 == 1 => Ok(Odd(v)),
+            _ => Err(GuestError::InvalidEnumValue("Odd")),
+        }
+    }
+    fn write(p: &guest_memory::GuestPtr<'_, Self>, v: Self) -> Result<(), GuestError> {
+        if v.0 % 2 == 0 {
+            return Err(GuestError::InvalidEnumValue("Odd"));
+        }
+        p.cast::<u16>().write(v.0)
+    }
+}
+
+guest_struct! {
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub struct WithOdd { pub n: u32, pub odd: Odd }
+}
+
+#[test]
+fn a_field_type_with_only_read_and_write_round_trips_and_fails_cleanly() {
+    let mut mem = OwnedMemory::from(vec![0x5a; 40]);
+    let good = WithOdd { n: 7, odd: Odd(3) };
+    let bad = WithOdd { n: 8, odd: Odd(2) };
+    mem.ptr::<WithOdd>(8).write(good).unwrap();
+    assert_eq!(mem.ptr::<WithOdd>(8).read().unwrap(), good);
+    assert_eq!(mem.ptr::<[WithOdd]>((8, 1)).to_vec().unwrap(), [good]);
+    for err in [
+        mem.ptr::<WithOdd>(16).write(bad).unwrap_err(),
+        mem.ptr::<[WithOdd]>((16, 2))
+            .copy_from_slice(&[good, bad])
+            .unwrap_err(),
+    ] {
+        let (typename, field, err) = field_error(err);
+        assert_eq!((typename.as_str(), field), ("WithOdd", "odd"));
+        assert!(matches!(err, GuestError::InvalidEnumValue("Odd")));
+    }
+    // The good record, padding zeroed; the failed writes changed nothing.
+    let bytes = mem.as_bytes_mut();
+    assert_eq!(&bytes[8..16], &[7, 0, 0, 0, 3, 0, 0, 0]);
+    assert!(bytes[16..].iter().all(|&b| b == 0x5a));
+    mem.ptr::<u16>(12).write(4).unwrap();
+    let (_, field, _) = field_error(mem.ptr::<WithOdd>(8).read().unwrap_err());
+    assert_eq!(field, "odd");
+}

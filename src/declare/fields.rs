@@ -3,7 +3,7 @@
 //! with the record's and the field's names
 //! ([`GuestError::InDataField`](crate::GuestError::InDataField)).
 
-use crate::{GuestError, GuestMemory, GuestPtr, GuestType, OwnedMemory};
+use crate::{GuestError, GuestMemory, GuestPtr, GuestType};
 
 /// The pointer to a field at `offset` past `base`.
 #[inline]
@@ -115,16 +115,29 @@ pub fn check_record(
     }
 }
 
-/// Writes one field into a record's scratch encoding.
-#[inline]
-pub fn write_field<'a, T: GuestType<'a>>(
-    scratch: &OwnedMemory,
+/// Encodes one field into its record's buffer, naming the record and field
+/// in any error (the record's `encode` has checked the buffer's length, so
+/// the field's bytes are at constant offsets in it).
+#[inline(always)]
+pub fn encode_field<'a, T: GuestType<'a>>(
+    bytes: &mut [u8],
     offset: u32,
     val: T,
     typename: &'static str,
     field: &'static str,
 ) -> Result<(), GuestError> {
-    T::write(&GuestPtr::new(scratch, offset), val).map_err(|e| e.in_data_field(typename, field))
+    let start = offset as usize;
+    let field_bytes = start
+        .checked_add(T::guest_size() as usize)
+        .and_then(|end| bytes.get_mut(start..end));
+    let result = match field_bytes {
+        Some(b) => T::encode(val, b),
+        None => Err(GuestError::SliceLengthsDiffer),
+    };
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) => Err(in_field(e, typename, field)),
+    }
 }
 
 /// Fails to compile unless `T` is transparent.

@@ -90,9 +90,9 @@ impl<'a, T: GuestStruct<'a>> GuestPtr<'a, T> {
 #[doc(hidden)]
 pub mod __private {
     pub use super::fields::{
-        assert_transparent, check_record, decode_field, field_ptr, read_field, read_record,
-        write_field,
+        assert_transparent, check_record, decode_field, encode_field, field_ptr, read_field,
+        read_record,
     };
     pub use super::layout::{field_offsets, index_of, struct_align, struct_size};
-    pub use crate::guest_type::write_via_scratch;
+    pub use crate::guest_type::write_with;
 }

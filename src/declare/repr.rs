@@ -43,6 +43,13 @@ macro_rules! __guest_repr_impls {
                 let $bits = <$repr as $crate::GuestType<'a>>::decode(&ptr.cast::<$repr>(), bytes)?;
                 $from
             }
+            #[inline]
+            fn encode(
+                $val: Self,
+                bytes: &mut [u8],
+            ) -> ::core::result::Result<(), $crate::GuestError> {
+                <$repr as $crate::GuestType<'a>>::encode($to, bytes)
+            }
         }
     };
 }

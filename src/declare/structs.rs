@@ -223,26 +223,32 @@ macro_rules! guest_struct {
                     )*
                 })
             }
+            // Encoded into a buffer on the stack, written in one step.
             fn write(ptr: &$crate::GuestPtr<'_, Self>, val: Self) -> ::core::result::Result<(), $crate::GuestError> {
-                $crate::__private::write_via_scratch(
+                $crate::__private::write_with(
                     ptr.mem(),
                     ptr.offset(),
                     1,
                     <Self as $crate::GuestLayout>::GUEST_SIZE,
                     <Self as $crate::GuestLayout>::GUEST_ALIGN as usize,
-                    |scratch| {
-                        $(
-                            $crate::__private::write_field(
-                                scratch,
-                                const { Self::guest_offset_of(::core::stringify!($field)) },
-                                val.$field,
-                                ::core::stringify!($name),
-                                ::core::stringify!($field),
-                            )?;
-                        )*
-                        ::core::result::Result::Ok(())
-                    },
+                    |bytes| <Self as $crate::GuestType<$gt>>::encode(val, bytes),
                 )
+            }
+            #[inline]
+            fn encode(val: Self, bytes: &mut [u8]) -> ::core::result::Result<(), $crate::GuestError> {
+                if bytes.len() != <Self as $crate::GuestLayout>::GUEST_SIZE as usize {
+                    return ::core::result::Result::Err($crate::GuestError::SliceLengthsDiffer);
+                }
+                $(
+                    $crate::__private::encode_field(
+                        bytes,
+                        const { Self::guest_offset_of(::core::stringify!($field)) },
+                        val.$field,
+                        ::core::stringify!($name),
+                        ::core::stringify!($field),
+                    )?;
+                )*
+                ::core::result::Result::Ok(())
             }
         }
 

@@ -56,6 +56,19 @@ impl<'a, T: GuestType<'a>, const N: usize> GuestType<'a> for [T; N] {
         // Exactly `n` elements unless `bytes` was short (a caller's bug).
         out.try_into().map_err(|_| GuestError::SliceLengthsDiffer)
     }
+    fn encode(val: Self, bytes: &mut [u8]) -> Result<(), GuestError> {
+        let size = T::guest_size() as usize;
+        if Some(bytes.len()) != size.checked_mul(N) {
+            return Err(GuestError::SliceLengthsDiffer);
+        }
+        if size == 0 {
+            return val.into_iter().try_for_each(|v| T::encode(v, &mut []));
+        }
+        for (chunk, v) in bytes.chunks_exact_mut(size).zip(val) {
+            T::encode(v, chunk)?;
+        }
+        Ok(())
+    }
 }
 
 // SAFETY: array elements are contiguous without padding, so the array has

@@ -1,8 +1,8 @@
 //! The byte-level helpers of every [`GuestType`] implementation and of the
 //! declaration macros: checked little-endian reads and writes of a few bytes
 //! (in place where the memory allows), a copy of guest bytes for decoding
-//! (on the stack when small), and all-or-nothing writes of encoded values
-//! through a scratch memory.
+//! (on the stack when small), and all-or-nothing writes of values encoded
+//! into one buffer (on the stack when small).
 
 use alloc::vec::Vec;
 use core::mem::MaybeUninit;
@@ -11,11 +11,11 @@ use super::GuestType;
 use crate::memory::{guest_bytes, read_in_place, read_into, read_uninit, region_for};
 use crate::ptr::{array_bytes, check_align};
 use crate::raw;
-use crate::{GuestError, GuestMemory, GuestPtr, OwnedMemory, Region};
+use crate::{GuestError, GuestMemory, Region};
 
-/// Encodes `vals` with [`GuestType::write`] into a scratch memory and copies
-/// the scratch into `mem` at `offset` in one step, so that either every
-/// element is written or, on any error, nothing is.
+/// Encodes `vals` with [`GuestType::encode`] into one buffer and copies it
+/// into `mem` at `offset` in one step, so that either every element is
+/// written or, on any error, nothing is.
 ///
 /// # Errors
 ///
@@ -29,38 +29,66 @@ pub(super) fn write_encoded<'a, T: GuestType<'a>>(
 ) -> Result<(), GuestError> {
     let size = T::guest_size();
     let count = u32::try_from(vals.len()).map_err(|_| GuestError::PtrOverflow)?;
-    write_via_scratch(mem, offset, count, size, T::guest_align(), |scratch| {
-        for (i, v) in (0..count).zip(vals) {
-            // In range: `i * size` is below the region's length, a `u32`.
-            T::write(&GuestPtr::new(scratch, i * size), v)?;
+    write_with(mem, offset, count, size, T::guest_align(), |bytes| {
+        if size == 0 {
+            return vals.into_iter().try_for_each(|v| T::encode(v, &mut []));
+        }
+        for (chunk, v) in bytes.chunks_exact_mut(size as usize).zip(vals) {
+            T::encode(v, chunk)?;
         }
         Ok(())
     })
 }
 
 /// Checks the destination of `count` elements of `size` bytes at `offset`,
-/// lets `fill` encode them into a zeroed scratch memory of that size (based
-/// at guest offset 0, which every alignment divides), then copies the
-/// scratch to `mem` in one step. Nothing is written to `mem` unless every
-/// check and all of `fill` succeed.
+/// lets `fill` encode them into a zeroed buffer of that size (on the stack
+/// when small), then copies the buffer to `mem` in one step. Nothing is
+/// written to `mem` unless every check and all of `fill` succeed.
 ///
 /// # Errors
 ///
 /// [`GuestError::PtrOverflow`], [`GuestError::PtrNotAligned`],
 /// [`GuestError::PtrOutOfBounds`] for the destination, before `fill` runs;
 /// `fill`'s error; [`GuestError::PtrBorrowed`] from the final copy.
-pub fn write_via_scratch(
+#[inline]
+pub fn write_with(
     mem: &dyn GuestMemory,
     offset: u32,
     count: u32,
     size: u32,
     align: usize,
-    fill: impl FnOnce(&OwnedMemory) -> Result<(), GuestError>,
+    fill: impl FnOnce(&mut [u8]) -> Result<(), GuestError>,
 ) -> Result<(), GuestError> {
     let (r, _) = array_bytes(mem.base(), offset, count, size, align)?;
-    let mut scratch = OwnedMemory::new(r.len as usize);
-    fill(&scratch)?;
-    mem.write_bytes(offset, scratch.as_bytes_mut())
+    let len = r.len as usize;
+    if len <= STACK_COPY {
+        let mut buf = [0u8; STACK_COPY];
+        let bytes = &mut buf[..len];
+        fill(bytes)?;
+        write_all(mem, r, bytes)
+    } else {
+        let mut bytes = alloc::vec![0u8; len];
+        fill(&mut bytes)?;
+        write_all(mem, r, &bytes)
+    }
+}
+
+/// Copies `src` into `r` (of its length) in one step: in place where
+/// [`GuestMemory::direct_access`] allows, else with one
+/// [`GuestMemory::write_bytes`].
+#[inline]
+fn write_all(mem: &dyn GuestMemory, r: Region, src: &[u8]) -> Result<(), GuestError> {
+    if let Some(base) = mem.direct_access(r, true) {
+        let dst = guest_bytes(base, r)?;
+        // SAFETY: `direct_access` answered for a write of `r`: no borrow
+        // overlaps it and nothing else reads or writes the memory until this
+        // thread calls it again (trait rule 7); this copy is made first, so
+        // no reference to these bytes exists meanwhile. `copy_in` checks
+        // that the lengths agree.
+        unsafe { raw::copy_in(dst, src) };
+        return Ok(());
+    }
+    mem.write_bytes(r.start, src)
 }
 
 /// `count` consecutive pieces of `size` bytes from the front of `bytes`
@@ -116,6 +144,17 @@ pub(crate) fn with_guest_bytes<R>(
 #[inline]
 pub(super) fn le_bytes<const N: usize>(bytes: &[u8]) -> Result<[u8; N], GuestError> {
     bytes.try_into().map_err(|_| GuestError::SliceLengthsDiffer)
+}
+
+/// Copies `src` into `bytes` of the same length; a length mismatch (a
+/// caller's bug, never a guest value) is an error rather than a panic.
+#[inline]
+pub(super) fn put_bytes(bytes: &mut [u8], src: &[u8]) -> Result<(), GuestError> {
+    if bytes.len() != src.len() {
+        return Err(GuestError::SliceLengthsDiffer);
+    }
+    bytes.copy_from_slice(src);
+    Ok(())
 }
 
 /// Reads `N` bytes at a pointer after checking its guest alignment.

@@ -17,7 +17,7 @@ use alloc::vec::Vec;
 
 pub(crate) use encoding::with_guest_bytes;
 use encoding::write_encoded;
-pub use encoding::write_via_scratch;
+pub use encoding::write_with;
 
 use crate::ptr::slice_bytes;
 use crate::{GuestError, GuestMemory, GuestPtr};
@@ -132,6 +132,29 @@ pub trait GuestType<'a>: Sized {
         Self::read(ptr)
     }
 
+    /// Encodes `val` into `bytes`, its guest encoding (`bytes.len() ==
+    /// guest_size()`, zeroed by the caller, so padding stays zero): the
+    /// inverse of [`decode`](Self::decode).
+    ///
+    /// Records and arrays encode every field or element into one buffer
+    /// (on the stack when small) and write it with one check-and-copy, so a
+    /// write either changes every byte or, on an error, none. The provided
+    /// version writes `val` with [`write`](Self::write) into a scratch
+    /// memory and copies that out: correct, but an allocation per value.
+    /// Every type the crate implements or declares overrides it.
+    ///
+    /// # Errors
+    ///
+    /// The type's own; the crate's types answer a `bytes` of another length
+    /// (a caller's bug, never a guest value) with
+    /// [`GuestError::SliceLengthsDiffer`].
+    fn encode(val: Self, bytes: &mut [u8]) -> Result<(), GuestError> {
+        let mut scratch = crate::OwnedMemory::new(bytes.len());
+        Self::write(&GuestPtr::new(&scratch, 0), val)?;
+        bytes.copy_from_slice(scratch.as_bytes_mut());
+        Ok(())
+    }
+
     /// Reads `ptr.len()` consecutive values.
     ///
     /// The provided version checks the whole region, copies it out in one
@@ -154,9 +177,9 @@ pub trait GuestType<'a>: Sized {
     /// Writes `src` to consecutive values; the caller has checked the lengths
     /// match. A failed write changes nothing.
     ///
-    /// The provided version encodes every element into a scratch buffer with
-    /// [`write`](Self::write) and then copies the buffer in one step; plain
-    /// numbers override it with one bulk copy.
+    /// The provided version encodes every element into one buffer with
+    /// [`encode`](Self::encode) and then copies the buffer in one step;
+    /// plain numbers override it with one bulk copy.
     ///
     /// # Errors
     ///

@@ -3,7 +3,7 @@
 //! length, two `u32`s. What they point to is checked when they are used, not
 //! when they are read.
 
-use super::encoding::{le_bytes, read_le, write_le};
+use super::encoding::{le_bytes, put_bytes, read_le, write_le};
 use super::{GuestLayout, GuestType};
 use crate::{GuestError, GuestMemory, GuestPtr};
 
@@ -45,6 +45,10 @@ impl<'a, T> GuestType<'a> for GuestPtr<'a, T> {
         let offset = u32::from_le_bytes(le_bytes(bytes)?);
         Ok(GuestPtr::new(ptr.mem(), offset))
     }
+    #[inline]
+    fn encode(val: Self, bytes: &mut [u8]) -> Result<(), GuestError> {
+        put_bytes(bytes, &val.offset().to_le_bytes())
+    }
 }
 
 /// Reads the `(offset, length)` pair of a slice or string pointer.
@@ -63,15 +67,18 @@ fn decode_pair(bytes: &[u8]) -> Result<(u32, u32), GuestError> {
 }
 
 /// Writes the `(offset, length)` pair of a slice or string pointer.
-fn write_pair(
-    mem: &dyn GuestMemory,
-    offset: u32,
-    (base, len): (u32, u32),
-) -> Result<(), GuestError> {
+fn write_pair(mem: &dyn GuestMemory, offset: u32, pair: (u32, u32)) -> Result<(), GuestError> {
+    write_le::<8>(mem, offset, 4, encode_pair(pair))
+}
+
+/// The guest encoding of the `(offset, length)` pair of a slice or string
+/// pointer.
+#[inline]
+fn encode_pair((base, len): (u32, u32)) -> [u8; 8] {
     let mut b = [0u8; 8];
     b[..4].copy_from_slice(&base.to_le_bytes());
     b[4..].copy_from_slice(&len.to_le_bytes());
-    write_le::<8>(mem, offset, 4, b)
+    b
 }
 
 impl<'a, T> GuestType<'a> for GuestPtr<'a, [T]> {
@@ -96,6 +103,10 @@ impl<'a, T> GuestType<'a> for GuestPtr<'a, [T]> {
     fn decode(ptr: &GuestPtr<'a, Self>, bytes: &[u8]) -> Result<Self, GuestError> {
         Ok(GuestPtr::new(ptr.mem(), decode_pair(bytes)?))
     }
+    #[inline]
+    fn encode(val: Self, bytes: &mut [u8]) -> Result<(), GuestError> {
+        put_bytes(bytes, &encode_pair(val.offset()))
+    }
 }
 
 impl<'a> GuestType<'a> for GuestPtr<'a, str> {
@@ -119,5 +130,9 @@ impl<'a> GuestType<'a> for GuestPtr<'a, str> {
     #[inline]
     fn decode(ptr: &GuestPtr<'a, Self>, bytes: &[u8]) -> Result<Self, GuestError> {
         Ok(GuestPtr::new(ptr.mem(), decode_pair(bytes)?))
+    }
+    #[inline]
+    fn encode(val: Self, bytes: &mut [u8]) -> Result<(), GuestError> {
+        put_bytes(bytes, &encode_pair(val.offset()))
     }
 }

@@ -4,7 +4,7 @@
 
 use alloc::vec::Vec;
 
-use super::encoding::{le_bytes, read_le, write_le};
+use super::encoding::{le_bytes, put_bytes, read_le, write_le};
 use super::{GuestLayout, GuestType, GuestTypeTransparent};
 use crate::memory::read_uninit;
 use crate::raw;
@@ -37,6 +37,10 @@ macro_rules! primitives {
             #[inline]
             fn decode(_: &GuestPtr<'a, Self>, bytes: &[u8]) -> Result<Self, GuestError> {
                 le_bytes::<$size>(bytes).map($ty::from_le_bytes)
+            }
+            #[inline]
+            fn encode(val: Self, bytes: &mut [u8]) -> Result<(), GuestError> {
+                put_bytes(bytes, &val.to_le_bytes())
             }
             fn read_slice(ptr: &GuestPtr<'a, [Self]>) -> Result<Vec<Self>, GuestError> {
                 let r = ptr.region()?;
@@ -98,6 +102,10 @@ impl<'a> GuestType<'a> for bool {
     #[inline]
     fn decode(_: &GuestPtr<'a, Self>, bytes: &[u8]) -> Result<Self, GuestError> {
         le_bytes::<1>(bytes).map(|[b]| b != 0)
+    }
+    #[inline]
+    fn encode(val: Self, bytes: &mut [u8]) -> Result<(), GuestError> {
+        put_bytes(bytes, &[u8::from(val)])
     }
 }
 
