@@ -526,7 +526,7 @@ impl<'a> GuestType<'a> for Odd {
         }
     }
     fn write(p: &guest_memory::GuestPtr<'_, Self>, v: Self) -> Result<(), GuestError> {
-        if v.0 % 2 == 0 {
+        if v.0.is_multiple_of(2) {
             return Err(GuestError::InvalidEnumValue("Odd"));
         }
         p.cast::<u16>().write(v.0)
