@@ -16,7 +16,9 @@ use crate::Region;
 /// function) and [`InDataField`](Self::InDataField) (which field of a guest
 /// record, nested as deep as the records are), each a boxed
 /// [`FuncContext`] / [`DataFieldContext`], so that the error is three words
-/// and every `Result` small. Their messages name the context only; the error
+/// and every `Result` small. (The boxes hold what were the variants' own
+/// fields, the inner error included: match `GuestError::InFunc(ctx)` and
+/// read `ctx.funcname`, `ctx.err`.) Their messages name the context only; the error
 /// inside is their [`source`](core::error::Error::source), so a reporter
 /// that walks the chain
 /// (anyhow's `{:#}`, wasmtime's traps) prints each message once. Every other
