@@ -34,7 +34,8 @@ for profile in release release-cu1; do
         }
         END {
             printf "| %-42s | %-*s | %7s | %-6s |\n", "operation", 6 * runs, "ratio in each run", "median", "goal"
-            printf "|%s|%s|%s|%s|\n", "--------------------------------------------", "-------------------", "---------", "--------"
+            dashes = sprintf("%*s", 6 * runs + 2, ""); gsub(/ /, "-", dashes)
+            printf "|%s|%s|%s|%s|\n", "--------------------------------------------", dashes, "---------", "--------"
             for (i = 1; i <= n; i++) {
                 op = order[i]
                 k = split(substr(vals[op], 2), a, " ")

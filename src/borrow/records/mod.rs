@@ -47,6 +47,25 @@ pub(super) struct Maps {
     more: Option<Box<More>>,
 }
 
+// A memory made per host call drops its records once per call, nearly
+// always with nothing beyond the slot: that test inline, the rest out of
+// line, so the drop glue of every memory inlines into the caller.
+impl Drop for Maps {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(more) = self.more.take() {
+            drop_more(more);
+        }
+    }
+}
+
+/// Frees the list and trees beyond the slot.
+#[cold]
+#[inline(never)]
+fn drop_more(more: Box<More>) {
+    drop(more);
+}
+
 impl Maps {
     #[inline]
     pub(super) fn is_empty(&self) -> bool {
