@@ -194,18 +194,68 @@ pub(crate) unsafe fn atomic_read_small(src: &[UnsafeCell<u8>]) -> u64 {
     // native-endian bytes are the bytes in memory, placed first in the
     // result's native-endian bytes.
     unsafe {
-        let mut v = [0u8; 8];
+        // The loaded bytes first in the result's native-endian bytes, built
+        // in a register: a narrow store read back wide would stall.
+        let first = |x: u64, width: u32| {
+            if cfg!(target_endian = "little") {
+                x
+            } else {
+                x << (64 - width)
+            }
+        };
         match len {
-            4 if aligned => v[..4].copy_from_slice(
-                &AtomicU32::from_ptr(p.cast())
-                    .load(Ordering::Relaxed)
-                    .to_ne_bytes(),
+            1 => first(u64::from(AtomicU8::from_ptr(p).load(Ordering::Relaxed)), 8),
+            2 if aligned => first(
+                u64::from(AtomicU16::from_ptr(p.cast()).load(Ordering::Relaxed)),
+                16,
+            ),
+            4 if aligned => first(
+                u64::from(AtomicU32::from_ptr(p.cast()).load(Ordering::Relaxed)),
+                32,
             ),
             #[cfg(target_has_atomic = "64")]
-            8 if aligned => return AtomicU64::from_ptr(p.cast()).load(Ordering::Relaxed),
-            _ => atomic_copy_out(src, uninit_bytes(&mut v[..len])),
+            8 if aligned => AtomicU64::from_ptr(p.cast()).load(Ordering::Relaxed),
+            _ => {
+                let mut v = [0u8; 8];
+                atomic_copy_out(src, uninit_bytes(&mut v[..len]));
+                u64::from_ne_bytes(v)
+            }
         }
-        u64::from_ne_bytes(v)
+    }
+}
+
+/// Reads the at most 8 bytes of `src` with plain loads into the first
+/// `src.len()` bytes of the result's `to_ne_bytes()`, built in a register.
+///
+/// # Safety
+///
+/// As for [`copy_out`]: nothing writes the bytes of `src` during the call
+/// and no `&mut` to them exists.
+#[inline(always)]
+pub(crate) unsafe fn read_small(src: &[UnsafeCell<u8>]) -> u64 {
+    let p = UnsafeCell::raw_get(src.as_ptr());
+    let first = |x: u64, width: u32| {
+        if cfg!(target_endian = "little") {
+            x
+        } else {
+            x << (64 - width)
+        }
+    };
+    // SAFETY: each arm reads exactly `src.len()` bytes of `src`, without
+    // alignment assumptions; the caller's precondition makes the read race
+    // nothing.
+    unsafe {
+        match src.len() {
+            1 => first(u64::from(p.read()), 8),
+            2 => first(u64::from(p.cast::<u16>().read_unaligned()), 16),
+            4 => first(u64::from(p.cast::<u32>().read_unaligned()), 32),
+            8 => p.cast::<u64>().read_unaligned(),
+            len => {
+                let mut v = [0u8; 8];
+                copy_out(src, uninit_bytes(&mut v[..len]));
+                u64::from_ne_bytes(v)
+            }
+        }
     }
 }
 

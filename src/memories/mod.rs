@@ -73,12 +73,9 @@ fn tracked_read_small(tracker: &BorrowTracker, base: &[UnsafeCell<u8>], r: Regio
     let src = guest_bytes(base, r).ok().filter(|s| s.len() <= 8)?;
     tracker
         .with_read_access(r, || {
-            let mut v = [0u8; 8];
             // SAFETY: as in `tracked_read`: the lock is held for the copy and
-            // no mut borrow overlaps `r`. `v` has room for `src`'s at most 8
-            // bytes.
-            unsafe { raw::copy_out(src, raw::uninit_bytes(&mut v[..src.len()])) };
-            u64::from_ne_bytes(v)
+            // no mut borrow overlaps `r`; `src` has at most 8 bytes.
+            unsafe { raw::read_small(src) }
         })
         .ok()
 }
