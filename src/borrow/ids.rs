@@ -5,9 +5,10 @@
 //! Promises: a tracker identity is never given to two trackers, and a thread
 //! identity never to two threads, in the life of the process (both are 64-bit
 //! counters that would need 2^63 uses to wrap); no identity is 0 or
-//! [`ANY_THREAD`]. With `std`, tracker identities are handed out to each
-//! thread in blocks, so making a tracker touches shared memory once in
-//! 65,536, and a thread takes its own identity when it first binds a
+//! [`ANY_THREAD`]. A tracker takes its identity at its first borrow
+//! ([`LazyId`]), so making one takes none. With `std`, tracker identities are
+//! handed out to each thread in blocks, so taking one touches shared memory
+//! once in 65,536, and a thread takes its own identity when it first binds a
 //! tracker. Without `std` there are no threads to tell apart, and tracker
 //! identities come from one process-wide counter.
 
@@ -15,6 +16,70 @@
 pub(super) use with_std::{fresh_id, this_thread, this_thread_if_known};
 #[cfg(not(feature = "std"))]
 pub(super) use without_std::{fresh_id, this_thread_if_known};
+
+/// A tracker's identity shifted left by one (the raw value of its shared
+/// borrows' handles), assigned when first asked for, that is at the
+/// tracker's first borrow: a memory made per host call that only reads and
+/// writes never needs one, and making it touches no identity source. Where
+/// the target has no 64-bit atomics the identity is assigned at once.
+pub(super) struct LazyId {
+    #[cfg(target_has_atomic = "64")]
+    id: core::sync::atomic::AtomicU64,
+    #[cfg(not(target_has_atomic = "64"))]
+    id: u64,
+}
+
+impl LazyId {
+    #[inline(always)]
+    pub(super) fn new() -> Self {
+        #[cfg(target_has_atomic = "64")]
+        let id = core::sync::atomic::AtomicU64::new(0);
+        #[cfg(not(target_has_atomic = "64"))]
+        let id = fresh_id() << 1;
+        LazyId { id }
+    }
+
+    /// The identity, shifted, assigning it first if it has none yet: every
+    /// caller, on every thread, sees the same one.
+    #[inline(always)]
+    pub(super) fn get(&self) -> u64 {
+        match self.if_assigned() {
+            0 => self.assign(),
+            id => id,
+        }
+    }
+
+    /// The identity, shifted, or 0 if none has been assigned yet (so no
+    /// handle of this tracker exists, and 0 is no tracker's).
+    #[inline(always)]
+    pub(super) fn if_assigned(&self) -> u64 {
+        #[cfg(target_has_atomic = "64")]
+        return self.id.load(core::sync::atomic::Ordering::Relaxed);
+        #[cfg(not(target_has_atomic = "64"))]
+        return self.id;
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn assign(&self) -> u64 {
+        #[cfg(target_has_atomic = "64")]
+        {
+            use core::sync::atomic::Ordering::Relaxed;
+            // Identities are never 0, so neither is this. Two first borrows
+            // on two threads (a tracker for any thread) agree on whichever
+            // identity was stored first; a handle reaches another thread only
+            // through something that orders it after that store, so every
+            // thread that holds a handle sees the identity it carries.
+            let fresh = fresh_id() << 1;
+            match self.id.compare_exchange(0, fresh, Relaxed, Relaxed) {
+                Ok(_) => fresh,
+                Err(first) => first,
+            }
+        }
+        #[cfg(not(target_has_atomic = "64"))]
+        self.id
+    }
+}
 
 /// `owner` of a tracker any thread may use: no thread's identity (those
 /// count up from 1, and an unknown thread's is 0), so comparing `owner` with

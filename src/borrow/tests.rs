@@ -37,6 +37,34 @@ fn a_handle_from_another_tracker_is_refused() {
     t2.mut_unborrow(theirs);
 }
 
+/// A tracker takes its identity at its first borrow; one that never
+/// borrowed still refuses another tracker's handle, of either kind.
+#[test]
+fn a_tracker_that_never_borrowed_refuses_other_handles() {
+    for kind in [0, 1] {
+        let result = std::panic::catch_unwind(|| {
+            let t1 = BorrowTracker::new();
+            let t2 = BorrowTracker::new();
+            if kind == 0 {
+                t2.shared_unborrow(t1.shared_borrow(Region::new(0, 4)).unwrap());
+            } else {
+                t2.mut_unborrow(t1.mut_borrow(Region::new(0, 4)).unwrap());
+            }
+        });
+        let message = *result.unwrap_err().downcast::<String>().unwrap();
+        assert!(message.contains("issued by another tracker"), "{message}");
+    }
+    // And two trackers' first borrows give them different identities.
+    let (t1, t2) = (BorrowTracker::new(), BorrowTracker::new());
+    let (h1, h2) = (
+        t1.mut_borrow(Region::new(0, 4)).unwrap(),
+        t2.mut_borrow(Region::new(0, 4)).unwrap(),
+    );
+    assert_ne!(h1.raw(), h2.raw());
+    t1.mut_unborrow(h1);
+    t2.mut_unborrow(h2);
+}
+
 #[test]
 #[should_panic(expected = "given to mut_unborrow")]
 fn a_shared_handle_cannot_end_a_mut_borrow() {

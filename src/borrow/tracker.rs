@@ -12,7 +12,7 @@
 
 #[cfg(feature = "std")]
 use super::ids::this_thread;
-use super::ids::{ANY_THREAD, fresh_id, this_thread_if_known};
+use super::ids::{ANY_THREAD, LazyId, this_thread_if_known};
 use super::records::Maps;
 use crate::lock::Lock;
 use crate::{BorrowHandle, GuestError, Region};
@@ -72,8 +72,9 @@ const MUT_BIT: u64 = 1;
 /// ```
 pub struct BorrowTracker {
     /// This tracker's identity, shifted left by one: the raw value of its
-    /// shared borrows' handles (a mut borrow's adds [`MUT_BIT`]).
-    handle_id: u64,
+    /// shared borrows' handles (a mut borrow's adds [`MUT_BIT`]); assigned
+    /// at the first borrow.
+    handle_id: LazyId,
     /// [`ANY_THREAD`], or the identity of the one thread that may reach
     /// `maps`. Fixed at construction.
     owner: u64,
@@ -88,7 +89,7 @@ impl BorrowTracker {
     #[inline]
     pub fn new() -> Self {
         BorrowTracker {
-            handle_id: fresh_id() << 1,
+            handle_id: LazyId::new(),
             owner: ANY_THREAD,
             maps: Lock::new(Maps::default()),
         }
@@ -102,7 +103,7 @@ impl BorrowTracker {
     #[inline]
     pub fn new_thread_bound() -> Self {
         BorrowTracker {
-            handle_id: fresh_id() << 1,
+            handle_id: LazyId::new(),
             owner: this_thread(),
             maps: Lock::new(Maps::default()),
         }
@@ -211,8 +212,11 @@ impl BorrowTracker {
     /// [`GuestError::WrongThread`] from a thread the tracker is not bound to.
     #[inline]
     pub fn mut_borrow(&self, r: Region) -> Result<BorrowHandle, GuestError> {
-        if self.with_maps_here(|m| m.try_add_alone(r, 0)) == Some(true) {
-            return Ok(self.handle(r, MUT_BIT));
+        // A tracker's first borrow, which gives it its identity, goes the
+        // searching way: the quick path then calls nothing.
+        let id = self.handle_id.if_assigned();
+        if id != 0 && self.with_maps_here(|m| m.try_add_alone(r, 0)) == Some(true) {
+            return Ok(self.handle_with(id, r, MUT_BIT));
         }
         self.mut_borrow_searching(r)
     }
@@ -244,8 +248,10 @@ impl BorrowTracker {
     /// [`GuestError::WrongThread`] from a thread the tracker is not bound to.
     #[inline]
     pub fn shared_borrow(&self, r: Region) -> Result<BorrowHandle, GuestError> {
-        if self.with_maps_here(|m| m.try_add_alone(r, 1)) == Some(true) {
-            return Ok(self.handle(r, 0));
+        // As in `mut_borrow`.
+        let id = self.handle_id.if_assigned();
+        if id != 0 && self.with_maps_here(|m| m.try_add_alone(r, 1)) == Some(true) {
+            return Ok(self.handle_with(id, r, 0));
         }
         self.shared_borrow_searching(r)
     }
@@ -279,7 +285,7 @@ impl BorrowTracker {
     /// released, so nothing aliases.
     #[inline]
     pub fn mut_unborrow(&self, h: BorrowHandle) {
-        if h.raw() == self.handle_id | MUT_BIT
+        if h.raw() == self.handle_id.if_assigned() | MUT_BIT
             && self.with_maps_here(|m| m.try_remove_alone(h.region(), 0)) == Some(true)
         {
             return;
@@ -305,7 +311,7 @@ impl BorrowTracker {
     /// [`mut_unborrow`](Self::mut_unborrow).
     #[inline]
     pub fn shared_unborrow(&self, h: BorrowHandle) {
-        if h.raw() == self.handle_id
+        if h.raw() == self.handle_id.if_assigned()
             && self.with_maps_here(|m| m.try_remove_alone(h.region(), 1)) == Some(true)
         {
             return;
@@ -376,19 +382,30 @@ impl BorrowTracker {
     }
 
     fn handle(&self, r: Region, kind: u64) -> BorrowHandle {
-        // SAFETY: this tracker just recorded a borrow of `r` of this kind. The
-        // raw value names this tracker and the kind; `check_handle` accepts a
-        // handle only with both matching, and the maps release exactly the
-        // borrow of `r` (a mut borrow of `r` is unique; shared borrows of the
-        // same region are interchangeable). Handles are neither `Clone` nor
-        // constructible in safe code, so each is released at most once.
-        unsafe { BorrowHandle::new(self.handle_id | kind, r) }
+        self.handle_with(self.handle_id.get(), r, kind)
+    }
+
+    /// [`handle`](Self::handle) given this tracker's identity `id`, as
+    /// [`LazyId::get`] or a nonzero [`LazyId::if_assigned`] returns it.
+    #[inline(always)]
+    fn handle_with(&self, id: u64, r: Region, kind: u64) -> BorrowHandle {
+        // SAFETY: this tracker just recorded a borrow of `r` of this kind, and
+        // `id` is its identity. The raw value names this tracker and the
+        // kind; `check_handle` accepts a handle only with both matching, and
+        // the maps release exactly the borrow of `r` (a mut borrow of `r` is
+        // unique; shared borrows of the same region are interchangeable).
+        // Handles are neither `Clone` nor constructible in safe code, so each
+        // is released at most once.
+        unsafe { BorrowHandle::new(id | kind, r) }
     }
 
     fn check_handle(&self, h: &BorrowHandle, kind: u64) -> Region {
-        let want = self.handle_id | kind;
+        // Assigns an identity if there is none yet: then no handle was
+        // issued here, and the fresh identity matches none.
+        let id = self.handle_id.get();
+        let want = id | kind;
         if h.raw() != want {
-            let what = if h.raw() >> 1 != self.handle_id >> 1 {
+            let what = if h.raw() >> 1 != id >> 1 {
                 "issued by another tracker"
             } else if kind == MUT_BIT {
                 "a shared borrow's handle given to mut_unborrow"

@@ -293,13 +293,18 @@ mod ops {
             .collect::<Result<Vec<_>, _>>()
             .unwrap()
     }
+    /// A host function: the memory made over the engine's bytes, one read.
     pub fn ours_per_call(bytes: &mut [u8]) -> u32 {
         let mem = LocalSliceMemory::new(black_box(bytes));
-        ours_read_u32(black_box(&*mem))
+        GuestPtr::<u32>::new(black_box(&*mem), black_box(64))
+            .read()
+            .unwrap()
     }
     pub fn w48_per_call(bytes: &mut [u8]) -> u32 {
         let mut mem = wiggle48::GuestMemory::Unshared(black_box(bytes));
-        w48_read_u32(black_box(&mut mem))
+        black_box(&mut mem)
+            .read(wiggle48::GuestPtr::<u32>::new(black_box(64)))
+            .unwrap()
     }
 }
 

@@ -1009,8 +1009,12 @@ pub fn all(plan: &Plan) -> Vec<Row> {
         "as_str 64 KiB + drop",
         Some(case!("floor", |e| {
             // SAFETY: as for `to_vec`: inside the memory, nothing writes.
+            // The length is a run-time value, as a guest's is: with a
+            // constant one the compiler builds `from_utf8` a loop of its own
+            // (up to 1.26x faster on an AMD EPYC than the one every
+            // implementation here, wiggle's included, runs).
             let text = unsafe {
-                std::slice::from_raw_parts(black_box(bytes).add(2 * MIB as usize), 65536)
+                std::slice::from_raw_parts(black_box(bytes).add(2 * MIB as usize), black_box(65536))
             };
             std::str::from_utf8(text).unwrap().len()
         })),
