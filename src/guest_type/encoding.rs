@@ -158,7 +158,7 @@ pub(super) fn put_bytes(bytes: &mut [u8], src: &[u8]) -> Result<(), GuestError> 
 }
 
 /// Reads `N` bytes at a pointer after checking its guest alignment.
-#[inline]
+#[inline(always)]
 pub(super) fn read_le<const N: usize>(
     mem: &dyn GuestMemory,
     offset: u32,
