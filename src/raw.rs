@@ -188,21 +188,14 @@ pub(crate) unsafe fn atomic_read_small(src: &[UnsafeCell<u8>]) -> u64 {
     let p = UnsafeCell::raw_get(src.as_ptr());
     let len = src.len();
     let aligned = (p as usize).is_multiple_of(len.max(1));
-    // SAFETY: in each arm `p` is `len` bytes in bounds of `src`, aligned
-    // for the atomic type of that size (`aligned`), and every concurrent
-    // access is atomic (the caller's precondition). The integer's
-    // native-endian bytes are the bytes in memory, placed first in the
-    // result's native-endian bytes.
+    // SAFETY: in each load arm `p` is `len` bytes in bounds of `src`,
+    // aligned for the atomic type of that size (a byte always is; the wider
+    // arms require `aligned`), and every concurrent access is atomic (the
+    // caller's precondition). The last arm has `atomic_copy_out`'s
+    // precondition, the same, and the lengths it needs: `v[..len]` is `len`
+    // bytes (the slice panics past 8), which it fills with initialized
+    // values only, as `uninit_bytes` requires.
     unsafe {
-        // The loaded bytes first in the result's native-endian bytes, built
-        // in a register: a narrow store read back wide would stall.
-        let first = |x: u64, width: u32| {
-            if cfg!(target_endian = "little") {
-                x
-            } else {
-                x << (64 - width)
-            }
-        };
         match len {
             1 => first(u64::from(AtomicU8::from_ptr(p).load(Ordering::Relaxed)), 8),
             2 if aligned => first(
@@ -231,19 +224,19 @@ pub(crate) unsafe fn atomic_read_small(src: &[UnsafeCell<u8>]) -> u64 {
 ///
 /// As for [`copy_out`]: nothing writes the bytes of `src` during the call
 /// and no `&mut` to them exists.
+///
+/// # Panics
+///
+/// If `src` is longer than 8 bytes (a bug in this crate).
 #[inline(always)]
 pub(crate) unsafe fn read_small(src: &[UnsafeCell<u8>]) -> u64 {
     let p = UnsafeCell::raw_get(src.as_ptr());
-    let first = |x: u64, width: u32| {
-        if cfg!(target_endian = "little") {
-            x
-        } else {
-            x << (64 - width)
-        }
-    };
-    // SAFETY: each arm reads exactly `src.len()` bytes of `src`, without
-    // alignment assumptions; the caller's precondition makes the read race
-    // nothing.
+    // SAFETY: each load arm reads exactly `src.len()` bytes of `src`,
+    // without alignment assumptions, and the caller's precondition makes the
+    // read race nothing. The last arm has `copy_out`'s precondition, the
+    // same, and `v[..len]` of `src`'s length (the slice panics past 8),
+    // which `copy_out` fills with initialized values only, as `uninit_bytes`
+    // requires.
     unsafe {
         match src.len() {
             1 => first(u64::from(p.read()), 8),
@@ -276,7 +269,10 @@ pub(crate) unsafe fn atomic_write_small(dst: &[UnsafeCell<u8>], bytes: u64) {
     let len = dst.len();
     let aligned = (p as usize).is_multiple_of(len.max(1));
     let b = bytes.to_ne_bytes();
-    // SAFETY: as in `atomic_read_small`, for a store.
+    // SAFETY: as in `atomic_read_small`, for a store: in each store arm `p`
+    // is `len` bytes of `dst`, aligned for its atomic type; the last arm has
+    // `atomic_copy_in`'s precondition, the same, with `b[..len]` of `dst`'s
+    // length (the slice panics past 8).
     unsafe {
         match len {
             4 if aligned => AtomicU32::from_ptr(p.cast()).store(
@@ -287,6 +283,18 @@ pub(crate) unsafe fn atomic_write_small(dst: &[UnsafeCell<u8>], bytes: u64) {
             8 if aligned => AtomicU64::from_ptr(p.cast()).store(bytes, Ordering::Relaxed),
             _ => atomic_copy_in(dst, &b[..len]),
         }
+    }
+}
+
+/// `x`, the `width` low bits of which are bytes loaded from memory, moved so
+/// that those bytes come first in the result's `to_ne_bytes()`. Built in a
+/// register: a narrow store read back wide would stall.
+#[inline(always)]
+fn first(x: u64, width: u32) -> u64 {
+    if cfg!(target_endian = "little") {
+        x
+    } else {
+        x << (64 - width)
     }
 }
 

@@ -21,28 +21,9 @@ for profile in release release-cu1; do
     done
     echo "$profile: $runs runs done" >&2
 done
-# Every table row: the operation (column 2), the ratio (column 5, "1.23x")
-# and the goal (column 6), per profile, in the order of the first run.
+# Each goal's ratio (column 5) from every run, and the median, per profile.
 for profile in release release-cu1; do
     echo "profile $profile:"
-    awk -F'|' -v runs="$runs" '
-        NF >= 7 && $5 ~ /x *$/ {
-            op = $2; gsub(/^ +| +$/, "", op)
-            v = $5; gsub(/[ x]/, "", v)
-            if (!(op in seen)) { seen[op] = 1; order[++n] = op; goal[op] = $6 }
-            vals[op] = vals[op] " " v
-        }
-        END {
-            printf "| %-42s | %-*s | %7s | %-6s |\n", "operation", 6 * runs, "ratio in each run", "median", "goal"
-            dashes = sprintf("%*s", 6 * runs + 2, ""); gsub(/ /, "-", dashes)
-            printf "|%s|%s|%s|%s|\n", "--------------------------------------------", dashes, "---------", "--------"
-            for (i = 1; i <= n; i++) {
-                op = order[i]
-                k = split(substr(vals[op], 2), a, " ")
-                for (x = 2; x <= k; x++) { t = a[x]; y = x - 1; while (y >= 1 && a[y] + 0 > t + 0) { a[y + 1] = a[y]; y-- } a[y + 1] = t }
-                med = (k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
-                g = goal[op]; gsub(/^ +| +$/, "", g)
-                printf "| %-42s | %-*s | %6.2fx | %-6s |\n", op, 6 * runs, substr(vals[op], 2), med, g
-            }
-        }' $(seq -f "$out/$profile-%g.txt" "$runs")
+    awk -F'|' -v runs="$runs" -v col=5 -f ../timing/medians.awk \
+        $(seq -f "$out/$profile-%g.txt" "$runs")
 done

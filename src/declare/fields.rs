@@ -16,8 +16,11 @@ pub fn field_ptr<'a, T>(
     Ok(GuestPtr::new(mem, at))
 }
 
-/// Reads one field, naming the record and field in any error.
-#[inline]
+/// Reads one field, naming the record and field in any error. Out of line:
+/// it serves only the paths where a record's bytes could not be used whole
+/// (the record did not fit, or a wrong hand-written `GuestLayout`).
+#[cold]
+#[inline(never)]
 pub fn read_field<'a, T: GuestType<'a>>(
     mem: &'a dyn GuestMemory,
     base: u32,
@@ -69,26 +72,14 @@ pub fn decode_field<'a, T: GuestType<'a>>(
         .checked_add(T::guest_size() as usize)
         .and_then(|end| bytes.get(start..end));
     let (Some(at), Some(b)) = (base.checked_add(offset), field_bytes) else {
-        return read_field_slowly(mem, base, offset, typename, field);
+        // The record's bytes do not hold the field (a wrong hand-written
+        // `GuestLayout`), or its offset overflows: read it from memory.
+        return read_field(mem, base, offset, typename, field);
     };
     match T::decode(&GuestPtr::new(mem, at), b) {
         Ok(v) => Ok(v),
         Err(e) => Err(in_field(e, typename, field)),
     }
-}
-
-/// [`decode_field`] when the record's bytes do not hold the field (a wrong
-/// hand-written `GuestLayout`) or its offset overflows: read it from memory.
-#[cold]
-#[inline(never)]
-fn read_field_slowly<'a, T: GuestType<'a>>(
-    mem: &'a dyn GuestMemory,
-    base: u32,
-    offset: u32,
-    typename: &'static str,
-    field: &'static str,
-) -> Result<T, GuestError> {
-    read_field(mem, base, offset, typename, field)
 }
 
 /// A field's error wrapped with its record's and its own name, out of line.

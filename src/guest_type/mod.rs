@@ -218,6 +218,8 @@ fn decode_all<'a, T: GuestType<'a>>(
         // `at` stays inside the region copied, a valid offset.
         let v = T::decode(&GuestPtr::new(mem, at), chunk)?;
         at = at.wrapping_add(size);
+        // Always true: the capacity is `count`, and at most `count` values
+        // come (a `push` here, never taken, costs the loop a grow path).
         if out.len() < out.capacity() {
             // SAFETY: within the capacity, as just checked; the slot is
             // past the initialized values, which `set_len` then includes.
