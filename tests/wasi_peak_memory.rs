@@ -11,54 +11,10 @@
 #[path = "../examples/wasi_run/wasi/mod.rs"]
 mod wasi;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[path = "common/counting.rs"]
+mod counting;
 
-/// The system allocator, counting the bytes live now and at most.
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-fn grew(by: usize) {
-    let now = LIVE.fetch_add(by, Ordering::Relaxed) + by;
-    PEAK.fetch_max(now, Ordering::Relaxed);
-}
-
-// SAFETY: every method forwards to `System` with the same arguments; the
-// counting touches only two atomics.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded as it came.
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            grew(layout.size());
-        }
-        p
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded as it came.
-        let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() {
-            grew(layout.size());
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded as it came.
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: forwarded as it came.
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-            grew(new_size);
-        }
-        p
-    }
-}
+use counting::{Counting, peak_growth};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
@@ -115,10 +71,9 @@ fn run(engine: &wasmtime::Engine, call: &str) -> (i32, usize) {
         stderr: Box::new(std::io::sink()),
         preopens: vec![(folder.clone(), "dir".into())],
     };
-    let start = LIVE.load(Ordering::Relaxed);
-    PEAK.store(start, Ordering::Relaxed);
-    let code = wasi::run_program(engine, &module, config).expect("the guest must not trap");
-    let peak = PEAK.load(Ordering::Relaxed) - start;
+    let (code, peak) = peak_growth(|| {
+        wasi::run_program(engine, &module, config).expect("the guest must not trap")
+    });
     std::fs::remove_dir_all(&folder).unwrap();
     (code, peak)
 }

@@ -12,36 +12,14 @@
 #[path = "../examples/wasi_run/wasi/mod.rs"]
 mod wasi;
 
-use std::alloc::{GlobalAlloc, Layout, System};
+#[path = "common/counting.rs"]
+mod counting;
+
 use std::io::Write;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-/// The system allocator, counting live bytes and their peak.
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is forwarded to `System` unchanged; only counters are
-// updated besides.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller's contract for `alloc` is passed on as is.
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            let now = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(now, Ordering::Relaxed);
-        }
-        p
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: the caller's contract for `dealloc` is passed on as is.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use counting::{Counting, peak_growth};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
@@ -93,9 +71,8 @@ fn write_same_buffer(engine: &wasmtime::Engine, n: u32) -> (u64, usize) {
         stderr: Box::new(std::io::sink()),
         preopens: Vec::new(),
     };
-    let base = LIVE.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
-    let outcome = wasi::run(engine, &module, config).expect("the guest must not trap");
+    let (outcome, peak) =
+        peak_growth(|| wasi::run(engine, &module, config).expect("the guest must not trap"));
     assert_eq!(outcome.exit_code, 0);
     let nwritten = &outcome.memory_after[(MIB + 0x8000) as usize..][..4];
     let written = out.0.load(Ordering::Relaxed);
@@ -103,7 +80,7 @@ fn write_same_buffer(engine: &wasmtime::Engine, n: u32) -> (u64, usize) {
         u64::from(u32::from_le_bytes(nwritten.try_into().unwrap())),
         written
     );
-    (written, PEAK.load(Ordering::Relaxed) - base)
+    (written, peak)
 }
 
 #[test]
