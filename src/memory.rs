@@ -345,6 +345,18 @@ pub(crate) fn guest_bytes(
     }
 }
 
+/// The at most 8 bytes of `base` that `r` names, for `read_small` /
+/// `write_small`; `None` if `r` is longer or does not lie inside `base`.
+/// No error value is built: the caller's fallback reports it.
+#[inline(always)]
+pub(crate) fn small_bytes(base: &[UnsafeCell<u8>], r: Region) -> Option<&[UnsafeCell<u8>]> {
+    if r.len > 8 {
+        return None;
+    }
+    let start = usize::try_from(r.start).ok()?;
+    base.get(start..start.checked_add(r.len as usize)?)
+}
+
 /// Copies the bytes of `r` into `dst` (as long) in place, taking no lock, if
 /// the memory's [`GuestMemory::direct_access`] allows it; `None` if it does
 /// not, and nothing was copied. On `Some(Ok(()))` every byte of `dst` is

@@ -187,7 +187,9 @@ pub(crate) unsafe fn atomic_copy_in(dst: &[UnsafeCell<u8>], src: &[u8]) {
 pub(crate) unsafe fn atomic_read_small(src: &[UnsafeCell<u8>]) -> u64 {
     let p = UnsafeCell::raw_get(src.as_ptr());
     let len = src.len();
-    let aligned = (p as usize).is_multiple_of(len.max(1));
+    // Only asked of the powers of two below, where the mask is exact (a
+    // division here would cost more than the rest of the access).
+    let aligned = p.addr() & len.wrapping_sub(1) == 0;
     // SAFETY: in each load arm `p` is `len` bytes in bounds of `src`,
     // aligned for the atomic type of that size (a byte always is; the wider
     // arms require `aligned`), and every concurrent access is atomic (the
@@ -267,7 +269,9 @@ pub(crate) unsafe fn read_small(src: &[UnsafeCell<u8>]) -> u64 {
 pub(crate) unsafe fn atomic_write_small(dst: &[UnsafeCell<u8>], bytes: u64) {
     let p = UnsafeCell::raw_get(dst.as_ptr());
     let len = dst.len();
-    let aligned = (p as usize).is_multiple_of(len.max(1));
+    // Only asked of the powers of two below, where the mask is exact (a
+    // division here would cost more than the rest of the access).
+    let aligned = p.addr() & len.wrapping_sub(1) == 0;
     let b = bytes.to_ne_bytes();
     // SAFETY: as in `atomic_read_small`, for a store: in each store arm `p`
     // is `len` bytes of `dst`, aligned for its atomic type; the last arm has
@@ -324,7 +328,7 @@ fn for_each_unit(addr: usize, len: usize, mut f: impl FnMut(Width, usize)) {
         _ => None,
     };
     if let Some(width) = one
-        && addr.is_multiple_of(len)
+        && addr & (len - 1) == 0
     {
         f(width, len);
         return;

@@ -108,6 +108,7 @@ impl<'a> GuestPtr<'a, str> {
     /// assert_eq!(&*s, "guest");
     /// # Ok::<(), guest_memory::GuestError>(())
     /// ```
+    #[inline]
     pub fn as_str(&self) -> Result<Option<GuestStr<'a>>, GuestError> {
         let Some(bytes) = self.as_bytes().as_slice()? else {
             return Ok(None);
@@ -123,6 +124,7 @@ impl<'a> GuestPtr<'a, str> {
     ///
     /// As for [`as_str`](Self::as_str), but any overlapping borrow is
     /// [`GuestError::PtrBorrowed`].
+    #[inline]
     pub fn as_str_mut(&self) -> Result<Option<GuestStrMut<'a>>, GuestError> {
         let Some(bytes) = self.as_bytes().as_slice_mut()? else {
             return Ok(None);
@@ -136,6 +138,7 @@ impl<'a> GuestPtr<'a, str> {
     /// # Errors
     ///
     /// As for [`as_str`](Self::as_str).
+    #[inline]
     pub fn as_cow(&self) -> Result<GuestStrCow<'a>, GuestError> {
         match self.as_bytes().as_cow()? {
             GuestCow::Borrowed(bytes) => {

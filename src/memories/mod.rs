@@ -19,7 +19,7 @@ pub use slice::SliceMemory;
 use core::cell::UnsafeCell;
 use core::mem::MaybeUninit;
 
-use crate::memory::{guest_bytes, region_for};
+use crate::memory::{guest_bytes, region_for, small_bytes};
 use crate::raw;
 use crate::{BorrowTracker, GuestError, Region};
 
@@ -70,7 +70,7 @@ fn tracked_write(
 /// `read_bytes` then reports.
 #[inline]
 fn tracked_read_small(tracker: &BorrowTracker, base: &[UnsafeCell<u8>], r: Region) -> Option<u64> {
-    let src = guest_bytes(base, r).ok().filter(|s| s.len() <= 8)?;
+    let src = small_bytes(base, r)?;
     tracker
         .with_read_access(r, || {
             // SAFETY: as in `tracked_read`: the lock is held for the copy and
@@ -89,7 +89,7 @@ fn tracked_write_small(
     r: Region,
     bytes: u64,
 ) -> bool {
-    let Some(dst) = guest_bytes(base, r).ok().filter(|d| d.len() <= 8) else {
+    let Some(dst) = small_bytes(base, r) else {
         return false;
     };
     tracker

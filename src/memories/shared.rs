@@ -5,7 +5,7 @@ use core::fmt;
 use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::memory::{guest_bytes, region_for};
+use crate::memory::{guest_bytes, region_for, small_bytes};
 use crate::raw;
 use crate::{BorrowHandle, BorrowTracker, GuestError, GuestMemory, Region};
 
@@ -203,7 +203,7 @@ unsafe impl GuestMemory for SharedSliceMemory<'_> {
         if self.may_be_lent() {
             return None;
         }
-        let src = guest_bytes(self.cells, r).ok().filter(|s| s.len() <= 8)?;
+        let src = small_bytes(self.cells, r)?;
         // SAFETY: as in `read_bytes`: every access is atomic, and so is this
         // copy (one load where `src` is a single aligned unit); `src` has at
         // most 8 bytes.
@@ -214,7 +214,7 @@ unsafe impl GuestMemory for SharedSliceMemory<'_> {
         if self.may_be_lent() {
             return false;
         }
-        let Some(dst) = guest_bytes(self.cells, r).ok().filter(|d| d.len() <= 8) else {
+        let Some(dst) = small_bytes(self.cells, r) else {
             return false;
         };
         // SAFETY: as in `read_small`, for a store of `dst`'s at most 8 bytes.

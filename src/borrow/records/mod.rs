@@ -84,6 +84,15 @@ impl Maps {
         // Inline, only "taken, and overlapping?" is asked of the slot
         // (two instructions on the usual answer); whether the overlap
         // conflicts — a write, or a mut borrow — is settled out of line.
+        // Nothing borrowed at all, the usual case, is one test of the two
+        // words: the slot's count and the address of `More`.
+        let more = self
+            .more
+            .as_deref()
+            .map_or(0, |m| core::ptr::from_ref(m).addr());
+        if self.single.count | more as u64 == 0 {
+            return Some(yes());
+        }
         let (start, end) = (u64::from(r.start), r.end());
         let meets_slot = self.single.get().is_some_and(|s| s.overlaps(r));
         if !meets_slot {
