@@ -198,12 +198,11 @@ pub(crate) unsafe fn atomic_read_small(src: &[UnsafeCell<u8>]) -> u64 {
     // bytes (the slice panics past 8), which it fills with initialized
     // values only, as `uninit_bytes` requires.
     unsafe {
+        // Three widths, not four: four make a jump table, which costs a
+        // 4-byte read more than its compares (2 bytes, rarer, go the
+        // general way, which is one load too when aligned).
         match len {
             1 => first(u64::from(AtomicU8::from_ptr(p).load(Ordering::Relaxed)), 8),
-            2 if aligned => first(
-                u64::from(AtomicU16::from_ptr(p.cast()).load(Ordering::Relaxed)),
-                16,
-            ),
             4 if aligned => first(
                 u64::from(AtomicU32::from_ptr(p.cast()).load(Ordering::Relaxed)),
                 32,
