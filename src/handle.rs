@@ -53,7 +53,7 @@ impl BorrowHandle {
     #[inline]
     pub const unsafe fn new(raw: u64, region: Region) -> Self {
         BorrowHandle {
-            bits: raw as u128 | (region.start as u128) << 64 | (region.len as u128) << 96,
+            bits: raw as u128 | (region.packed() as u128) << 64,
         }
     }
 

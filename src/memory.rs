@@ -78,6 +78,16 @@ use crate::{BorrowHandle, GuestError, GuestPtr, Pointee, Region};
 /// 8. **`unshared_base` agrees.** An override of
 ///    [`unshared_base`](Self::unshared_base) returns `None` exactly when
 ///    `is_shared_memory()` is `true`, and `Some(base())` otherwise.
+/// 9. **Unit access races nothing.** If
+///    [`unit_access(r, write)`](Self::unit_access) returns `Some(bytes)`,
+///    then `bytes` is `base()` and starts at an address that is a multiple
+///    of 8, no outstanding borrow overlaps `r` that conflicts with the
+///    access (a shared memory need not promise this: its atomic copies need
+///    not consult the borrows either, rule 6), and one relaxed atomic access of `r` (a store if `write`; 1,
+///    2, 4 or 8 bytes at an address aligned to its size) made before the
+///    calling thread next calls a method of this memory races no other
+///    access: every access that may run at the same time is atomic (or
+///    there is none, as under rule 7).
 ///
 /// # Thread safety of the crate's own accesses
 ///
@@ -217,13 +227,33 @@ pub unsafe trait GuestMemory: Send + Sync {
         None
     }
 
+    /// The whole memory, when one relaxed atomic access of `r` (a store if
+    /// `write`) of 1, 2, 4 or 8 bytes, aligned to its size, needs no further
+    /// tracking (trait rule 9): the memory then starts at a multiple of 8,
+    /// so a primitive value at a guest-aligned offset is host-aligned too.
+    /// A primitive read or write asks this first, and then makes the access
+    /// itself, right away, calling nothing on the memory in between.
+    ///
+    /// The provided version answers as
+    /// [`direct_access`](Self::direct_access) does over a memory starting
+    /// at a multiple of 8 (an exclusive access may be atomic), and `None`
+    /// otherwise. A shared memory may answer too, where `direct_access`
+    /// cannot: [`SharedSliceMemory`](crate::SharedSliceMemory) does while
+    /// nothing is lent, which makes its primitive accesses one dynamic call
+    /// and one atomic instruction.
+    #[inline]
+    fn unit_access(&self, r: Region, write: bool) -> Option<&[UnsafeCell<u8>]> {
+        self.direct_access(r, write)
+            .filter(|base| base.as_ptr().addr().is_multiple_of(8))
+    }
+
     /// Reads the bytes of `r` (at most 8: one primitive value) as
     /// [`read_bytes`](Self::read_bytes) would — bounds, borrows and copy in
     /// one step — and returns them as the first `r.len` bytes of the
     /// answer's `to_ne_bytes()`; or `None`, and the crate then calls
     /// `read_bytes`, which reports any error (trait rule 6).
     ///
-    /// What a primitive read calls when [`direct_access`](Self::direct_access)
+    /// What a primitive read calls when [`unit_access`](Self::unit_access)
     /// says no: one dynamic call whose answer comes back in registers. The
     /// provided version returns `None`; the shipped memories answer, under
     /// their lock or, on a shared memory with nothing lent, with one atomic
@@ -457,6 +487,10 @@ macro_rules! forward_guest_memory {
             #[inline]
             fn direct_access(&self, r: Region, write: bool) -> Option<&[UnsafeCell<u8>]> {
                 T::direct_access(self, r, write)
+            }
+            #[inline]
+            fn unit_access(&self, r: Region, write: bool) -> Option<&[UnsafeCell<u8>]> {
+                T::unit_access(self, r, write)
             }
             #[inline]
             fn read_small(&self, r: Region) -> Option<u64> {

@@ -172,6 +172,81 @@ pub(crate) unsafe fn atomic_copy_in(dst: &[UnsafeCell<u8>], src: &[u8]) {
     });
 }
 
+/// Whether `N` bytes are one unit that [`atomic_load_unit`] and
+/// [`atomic_store_unit`] access: 1, 2, 4 or (where the target has 64-bit
+/// atomics) 8.
+#[inline(always)]
+pub(crate) const fn is_unit(n: usize) -> bool {
+    matches!(n, 1 | 2 | 4) || (n == 8 && cfg!(target_has_atomic = "64"))
+}
+
+/// The `N` bytes of `src`, loaded with one relaxed atomic load.
+///
+/// # Safety
+///
+/// `is_unit(N)`, `src` has `N` bytes and starts at an address aligned to
+/// `N`, and every access to them that may run at the same time is atomic.
+#[inline(always)]
+pub(crate) unsafe fn atomic_load_unit<const N: usize>(src: &[UnsafeCell<u8>]) -> [u8; N] {
+    debug_assert!(is_unit(N) && src.len() == N && src.as_ptr().addr().is_multiple_of(N));
+    let p = UnsafeCell::raw_get(src.as_ptr());
+    let mut out = [0u8; N];
+    // SAFETY: the caller's precondition: `p` is `N` bytes, aligned for the
+    // atomic type of that width, and nothing races the load non-atomically.
+    // Only the arm of `N` is compiled in; its bytes are `N` long.
+    unsafe {
+        match N {
+            1 => out.copy_from_slice(&AtomicU8::from_ptr(p).load(Ordering::Relaxed).to_ne_bytes()),
+            2 => out.copy_from_slice(
+                &AtomicU16::from_ptr(p.cast())
+                    .load(Ordering::Relaxed)
+                    .to_ne_bytes(),
+            ),
+            4 => out.copy_from_slice(
+                &AtomicU32::from_ptr(p.cast())
+                    .load(Ordering::Relaxed)
+                    .to_ne_bytes(),
+            ),
+            #[cfg(target_has_atomic = "64")]
+            8 => out.copy_from_slice(
+                &AtomicU64::from_ptr(p.cast())
+                    .load(Ordering::Relaxed)
+                    .to_ne_bytes(),
+            ),
+            _ => unreachable!("not a unit: {N} bytes"),
+        }
+    }
+    out
+}
+
+/// Stores `bytes` to `dst` with one relaxed atomic store.
+///
+/// # Safety
+///
+/// As for [`atomic_load_unit`], for `dst`.
+#[inline(always)]
+pub(crate) unsafe fn atomic_store_unit<const N: usize>(dst: &[UnsafeCell<u8>], bytes: [u8; N]) {
+    debug_assert!(is_unit(N) && dst.len() == N && dst.as_ptr().addr().is_multiple_of(N));
+    let p = UnsafeCell::raw_get(dst.as_ptr());
+    let mut v = [0u8; 8];
+    v[..N].copy_from_slice(&bytes);
+    // SAFETY: as in `atomic_load_unit`, for a store.
+    unsafe {
+        match N {
+            1 => AtomicU8::from_ptr(p).store(v[0], Ordering::Relaxed),
+            2 => AtomicU16::from_ptr(p.cast())
+                .store(u16::from_ne_bytes([v[0], v[1]]), Ordering::Relaxed),
+            4 => AtomicU32::from_ptr(p.cast()).store(
+                u32::from_ne_bytes([v[0], v[1], v[2], v[3]]),
+                Ordering::Relaxed,
+            ),
+            #[cfg(target_has_atomic = "64")]
+            8 => AtomicU64::from_ptr(p.cast()).store(u64::from_ne_bytes(v), Ordering::Relaxed),
+            _ => unreachable!("not a unit: {N} bytes"),
+        }
+    }
+}
+
 /// Reads the at most 8 bytes of `src` with relaxed atomic loads (one where
 /// `src` is a single aligned unit) into the first `src.len()` bytes of the
 /// result's `to_ne_bytes()`.

@@ -40,6 +40,14 @@ impl Region {
         self.start as u64 + self.len as u64
     }
 
+    /// `start | len << 32`: how a [`BorrowHandle`](crate::BorrowHandle) and
+    /// the tracker's slot hold a region (one expression, so that a borrow
+    /// computes it once for both).
+    #[inline(always)]
+    pub(crate) const fn packed(&self) -> u64 {
+        self.start as u64 | (self.len as u64) << 32
+    }
+
     /// Whether the region holds no bytes.
     #[inline]
     pub const fn is_empty(&self) -> bool {

@@ -8,7 +8,8 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use common::iterations;
 use guest_memory::{
-    GuestCow, GuestError, GuestMemory, GuestStrCow, OwnedMemory, SharedSliceMemory, SliceMemory,
+    BorrowHandle, GuestCow, GuestError, GuestMemory, GuestStrCow, LocalSliceMemory, OwnedMemory,
+    Region, SharedSliceMemory, SliceMemory,
 };
 
 fn cells(n: usize) -> Vec<UnsafeCell<u8>> {
@@ -267,5 +268,110 @@ fn small_accesses_at_every_host_alignment() {
             drop(buf);
             assert_eq!(mem.ptr::<u32>(4).read().unwrap(), 0x4455_6677);
         }
+    }
+}
+
+/// Trait rule 9: `unit_access` answers only over a base that starts at a
+/// multiple of 8: a shared memory's while nothing is lent, a local memory's
+/// while nothing conflicting is borrowed (over other bytes a local memory
+/// serves any thread, the slower way), and a memory of the host's own,
+/// through the provided version, as its `direct_access` does. Primitive
+/// accesses come out the same whichever way they go.
+#[test]
+fn unit_access_only_over_bases_aligned_to_8() {
+    /// A host's memory that overrides `direct_access` but not
+    /// `unit_access`, over a local memory.
+    struct Own<'a>(&'a dyn GuestMemory);
+    // SAFETY: every method forwards to a memory that keeps the rules.
+    unsafe impl GuestMemory for Own<'_> {
+        fn base(&self) -> &[UnsafeCell<u8>] {
+            self.0.base()
+        }
+        fn has_outstanding_borrows(&self) -> bool {
+            self.0.has_outstanding_borrows()
+        }
+        fn is_mut_borrowed(&self, r: Region) -> bool {
+            self.0.is_mut_borrowed(r)
+        }
+        fn is_shared_borrowed(&self, r: Region) -> bool {
+            self.0.is_shared_borrowed(r)
+        }
+        fn mut_borrow(&self, r: Region) -> Result<BorrowHandle, GuestError> {
+            self.0.mut_borrow(r)
+        }
+        fn shared_borrow(&self, r: Region) -> Result<BorrowHandle, GuestError> {
+            self.0.shared_borrow(r)
+        }
+        fn mut_unborrow(&self, h: BorrowHandle) {
+            self.0.mut_unborrow(h)
+        }
+        fn shared_unborrow(&self, h: BorrowHandle) {
+            self.0.shared_unborrow(h)
+        }
+        fn direct_access(&self, r: Region, write: bool) -> Option<&[UnsafeCell<u8>]> {
+            self.0.direct_access(r, write)
+        }
+    }
+
+    fn accesses_agree(mem: &dyn GuestMemory) {
+        let mem = &mem;
+        mem.ptr::<u8>(1).write(0x11).unwrap();
+        mem.ptr::<u16>(2).write(0x2233).unwrap();
+        mem.ptr::<u32>(4).write(0x4455_6677).unwrap();
+        mem.ptr::<u64>(8).write(0x8899_aabb_ccdd_eeff).unwrap();
+        assert_eq!(mem.ptr::<u8>(1).read().unwrap(), 0x11);
+        assert_eq!(mem.ptr::<u16>(2).read().unwrap(), 0x2233);
+        assert_eq!(mem.ptr::<u32>(4).read().unwrap(), 0x4455_6677);
+        assert_eq!(mem.ptr::<u64>(8).read().unwrap(), 0x8899_aabb_ccdd_eeff);
+        assert_eq!(
+            mem.ptr::<[u8]>((0, 16)).to_vec().unwrap(),
+            [
+                0, 0x11, 0x33, 0x22, 0x77, 0x66, 0x55, 0x44, 0xff, 0xee, 0xdd, 0xcc, 0xbb, 0xaa,
+                0x99, 0x88
+            ]
+        );
+    }
+
+    let r = Region::new(8, 4);
+    let mut bytes = [0u8; 80];
+    // The first index at a multiple of 8.
+    let b0 = (0..8)
+        .find(|&i| bytes[i..].as_ptr().addr().is_multiple_of(8))
+        .unwrap();
+    for skew in 0..8 {
+        let aligned = skew == 0;
+        let cells = cells(80);
+        let c0 = (0..8)
+            .find(|&i| cells[i..].as_ptr().addr().is_multiple_of(8))
+            .unwrap();
+        // SAFETY: the cells are accessed only through `shared`, atomically.
+        let shared = unsafe { SharedSliceMemory::new(&cells[c0 + skew..c0 + skew + 64]) };
+        assert_eq!(shared.unit_access(r, false).is_some(), aligned);
+        assert_eq!(shared.unit_access(r, true).is_some(), aligned);
+        let buf = shared.ptr::<[u8]>((32, 4)).as_buf().unwrap();
+        assert!(shared.unit_access(r, false).is_none(), "lent");
+        drop(buf);
+        accesses_agree(&shared);
+
+        let local = LocalSliceMemory::new(&mut bytes[b0 + skew..b0 + skew + 64]);
+        assert_eq!(local.unit_access(r, true).is_some(), aligned);
+        let view = local.ptr::<[u8]>((8, 2)).as_slice().unwrap().unwrap();
+        assert!(local.unit_access(r, true).is_none(), "shared-borrowed");
+        assert_eq!(local.unit_access(r, false).is_some(), aligned);
+        assert_eq!(
+            local.unit_access(Region::new(16, 4), true).is_some(),
+            aligned
+        );
+        drop(view);
+        assert_eq!(Own(&*local).unit_access(r, true).is_some(), aligned);
+        assert_eq!((&&*local).unit_access(r, true).is_some(), aligned);
+        accesses_agree(&*local);
+        accesses_agree(&Own(&*local));
+        drop(local);
+        assert_eq!(
+            bytes[b0 + skew + 4..b0 + skew + 8],
+            0x4455_6677u32.to_le_bytes()
+        );
+        bytes.fill(0);
     }
 }

@@ -96,3 +96,68 @@ fn debug_says_when_the_records_are_out_of_reach() {
     });
     t.shared_unborrow(h);
 }
+
+/// A bound tracker answers "nothing borrowed, and this is my thread" from
+/// one word (`free`): cleared by every borrow, set again once the records
+/// are empty, however they got there, and never anyone's on another thread
+/// or on a tracker for any thread.
+#[cfg(feature = "std")]
+#[test]
+fn the_quick_answer_is_given_exactly_while_nothing_is_borrowed() {
+    let t = BorrowTracker::new_thread_bound();
+    let (r, elsewhere) = (Region::new(0, 8), Region::new(16, 8));
+    let quick = |t: &BorrowTracker| {
+        // Any access asks first; the answer may set the word again.
+        let _ = t.allows_here(Region::new(100, 4), true, || ());
+        t.is_free_here()
+    };
+    assert!(t.is_free_here());
+    // One borrow in the slot.
+    let h = t.mut_borrow(r).unwrap();
+    assert!(!t.is_free_here());
+    assert!(t.allows_here(r, false, || ()).is_none());
+    assert!(t.allows_here(elsewhere, true, || ()).is_some());
+    assert!(!t.is_free_here());
+    t.mut_unborrow(h);
+    assert!(t.is_free_here(), "set again by the release");
+    // Two at once (records beyond the slot), released in either order.
+    for slot_first in [true, false] {
+        let a = t.shared_borrow(r).unwrap();
+        let b = t.shared_borrow(elsewhere).unwrap();
+        assert!(t.allows_here(r, true, || ()).is_none());
+        assert!(t.allows_here(elsewhere, true, || ()).is_none());
+        assert!(t.allows_here(r, false, || ()).is_some());
+        let (first, second) = if slot_first { (a, b) } else { (b, a) };
+        t.shared_unborrow(first);
+        assert!(!quick(&t), "one borrow is still recorded");
+        assert!(
+            t.allows_here(if slot_first { elsewhere } else { r }, true, || ())
+                .is_none()
+        );
+        t.shared_unborrow(second);
+        assert!(t.is_free_here(), "set again once both are released");
+        assert!(t.allows_here(r, true, || ()).is_some());
+    }
+    // A zero-length borrow records nothing: cleared, then set again by the
+    // next access, which finds the records empty.
+    let z = t.mut_borrow(Region::new(4, 0)).unwrap();
+    t.mut_unborrow(z);
+    assert!(quick(&t));
+    // A refused borrow changes nothing recorded.
+    let h = t.mut_borrow(r).unwrap();
+    assert!(t.shared_borrow(r).is_err());
+    t.mut_unborrow(h);
+    assert!(t.is_free_here());
+    // Another thread never gets the quick answer, nor any.
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            assert!(!t.is_free_here());
+            assert!(t.allows_here(elsewhere, false, || ()).is_none());
+        });
+    });
+    // A tracker for any thread never has it.
+    let any = BorrowTracker::new();
+    assert!(!any.is_free_here());
+    any.mut_unborrow(any.mut_borrow(r).unwrap());
+    assert!(!quick(&any));
+}

@@ -78,6 +78,15 @@ pub struct BorrowTracker {
     /// [`ANY_THREAD`], or the identity of the one thread that may reach
     /// `maps`. Fixed at construction.
     owner: u64,
+    /// `owner` while the records hold no borrow, so that the owning thread
+    /// learns "nothing borrowed, and this is my thread" from one compare;
+    /// else [`ANY_THREAD`].
+    // Invariant: equal to `owner` only if `owner != ANY_THREAD` and `maps`
+    // records no borrow. Only the thread `owner` changes it: it clears it
+    // before recording any borrow, and sets it when it sees the records
+    // empty; other threads' loads compare it with their own identity,
+    // which it never is.
+    free: FreeOwner,
     // Invariant: with `owner == ANY_THREAD`, `maps` is reached only through
     // its lock; otherwise only by the thread `owner`, without the lock, and
     // never re-entrantly (`with_maps` runs crate code only).
@@ -91,6 +100,7 @@ impl BorrowTracker {
         BorrowTracker {
             handle_id: LazyId::new(),
             owner: ANY_THREAD,
+            free: FreeOwner::new(ANY_THREAD),
             maps: Lock::new(Maps::default()),
         }
     }
@@ -102,9 +112,11 @@ impl BorrowTracker {
     #[cfg(feature = "std")]
     #[inline]
     pub fn new_thread_bound() -> Self {
+        let owner = this_thread();
         BorrowTracker {
             handle_id: LazyId::new(),
-            owner: this_thread(),
+            owner,
+            free: FreeOwner::new(owner),
             maps: Lock::new(Maps::default()),
         }
     }
@@ -124,6 +136,10 @@ impl BorrowTracker {
         write: bool,
         yes: impl FnOnce() -> T,
     ) -> Option<T> {
+        // The usual answer: bound here, nothing borrowed.
+        if self.free.is(this_thread_if_known()) {
+            return Some(yes());
+        }
         if !self.is_bound_here() {
             return None;
         }
@@ -133,7 +149,18 @@ impl BorrowTracker {
         // inside `with_maps`); the shared reference ends with this
         // expression.
         let maps = unsafe { &*self.maps.get_unlocked() };
+        if maps.holds_nothing() {
+            // The last borrow was released since: the next access is quick.
+            self.free.set(self.owner);
+            return Some(yes());
+        }
         maps.allows(r, write, yes)
+    }
+
+    /// Whether the next access from this thread takes the quickest path.
+    #[cfg(test)]
+    pub(super) fn is_free_here(&self) -> bool {
+        self.free.is(this_thread_if_known())
     }
 
     /// Whether this tracker is bound to the calling thread (never, for a
@@ -214,6 +241,7 @@ impl BorrowTracker {
     pub fn mut_borrow(&self, r: Region) -> Result<BorrowHandle, GuestError> {
         // A tracker's first borrow, which gives it its identity, goes the
         // searching way: the quick path then calls nothing.
+        self.free.clear();
         let id = self.handle_id.if_assigned();
         if id != 0 && self.with_maps_here(|m| m.try_add_alone(r, 0)) == Some(true) {
             return Ok(self.handle_with(id, r, MUT_BIT));
@@ -249,6 +277,7 @@ impl BorrowTracker {
     #[inline]
     pub fn shared_borrow(&self, r: Region) -> Result<BorrowHandle, GuestError> {
         // As in `mut_borrow`.
+        self.free.clear();
         let id = self.handle_id.if_assigned();
         if id != 0 && self.with_maps_here(|m| m.try_add_alone(r, 1)) == Some(true) {
             return Ok(self.handle_with(id, r, 0));
@@ -286,7 +315,13 @@ impl BorrowTracker {
     #[inline]
     pub fn mut_unborrow(&self, h: BorrowHandle) {
         if h.raw() == self.handle_id.if_assigned() | MUT_BIT
-            && self.with_maps_here(|m| m.try_remove_alone(h.region(), 0)) == Some(true)
+            && self.with_maps_here(|m| {
+                let done = m.try_remove_alone(h.region(), 0);
+                if done {
+                    self.released_here(m);
+                }
+                done
+            }) == Some(true)
         {
             return;
         }
@@ -298,7 +333,10 @@ impl BorrowTracker {
     #[inline(never)]
     fn mut_unborrow_searching(&self, h: BorrowHandle) {
         let r = self.check_handle(&h, MUT_BIT);
-        self.with_maps(|m| m.remove_mut(r));
+        self.with_maps(|m| {
+            m.remove_mut(r);
+            self.released(m);
+        });
     }
 
     /// Ends the shared borrow `h` stands for. From a thread the tracker is
@@ -312,7 +350,13 @@ impl BorrowTracker {
     #[inline]
     pub fn shared_unborrow(&self, h: BorrowHandle) {
         if h.raw() == self.handle_id.if_assigned()
-            && self.with_maps_here(|m| m.try_remove_alone(h.region(), 1)) == Some(true)
+            && self.with_maps_here(|m| {
+                let done = m.try_remove_alone(h.region(), 1);
+                if done {
+                    self.released_here(m);
+                }
+                done
+            }) == Some(true)
         {
             return;
         }
@@ -325,7 +369,40 @@ impl BorrowTracker {
     #[inline(never)]
     fn shared_unborrow_searching(&self, h: BorrowHandle) {
         let r = self.check_handle(&h, 0);
-        self.with_maps(|m| m.remove_shared(r));
+        self.with_maps(|m| {
+            m.remove_shared(r);
+            self.released(m);
+        });
+    }
+
+    /// After a release under `with_maps`: on a bound tracker (then on its
+    /// own thread) with nothing borrowed any more, the next access is quick
+    /// again.
+    #[inline(always)]
+    fn released(&self, m: &Maps) {
+        if self.owner != ANY_THREAD && m.is_empty() {
+            self.free.set(self.owner);
+        }
+    }
+
+    /// [`released`](Self::released) after a quick release, on the owner
+    /// thread: the usual tracker, which never held two borrows at once,
+    /// answers inline.
+    #[inline(always)]
+    fn released_here(&self, m: &Maps) {
+        if m.holds_nothing() {
+            self.free.set(self.owner);
+        } else {
+            self.released_beyond_slot(m);
+        }
+    }
+
+    /// [`released_here`](Self::released_here) when borrows were once
+    /// recorded beyond the slot.
+    #[cold]
+    #[inline(never)]
+    fn released_beyond_slot(&self, m: &Maps) {
+        self.released(m);
     }
 
     /// Runs `f` while no mut borrow overlaps `r` and none can be taken: the
@@ -438,4 +515,59 @@ impl core::fmt::Debug for BorrowTracker {
         }
         .finish()
     }
+}
+
+/// [`BorrowTracker::free`]: a bound tracker's owner while it records no
+/// borrow. Relaxed atomics: only the owner stores, and the owner reads its
+/// own stores; another thread may read any value, none of which is its
+/// identity.
+#[cfg(feature = "std")]
+struct FreeOwner(core::sync::atomic::AtomicU64);
+
+#[cfg(feature = "std")]
+impl FreeOwner {
+    #[inline(always)]
+    const fn new(owner: u64) -> Self {
+        FreeOwner(core::sync::atomic::AtomicU64::new(owner))
+    }
+
+    /// Whether it is `thread`: then `thread` owns the tracker and nothing
+    /// is borrowed.
+    #[inline(always)]
+    fn is(&self, thread: u64) -> bool {
+        self.0.load(core::sync::atomic::Ordering::Relaxed) == thread
+    }
+
+    /// Before a borrow is recorded.
+    #[inline(always)]
+    fn clear(&self) {
+        self.0
+            .store(ANY_THREAD, core::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// By the owner, having seen the records empty.
+    #[inline(always)]
+    fn set(&self, owner: u64) {
+        self.0.store(owner, core::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Without `std` no tracker is bound to a thread: never anyone's.
+#[cfg(not(feature = "std"))]
+struct FreeOwner;
+
+#[cfg(not(feature = "std"))]
+impl FreeOwner {
+    #[inline(always)]
+    const fn new(_: u64) -> Self {
+        FreeOwner
+    }
+    #[inline(always)]
+    fn is(&self, _: u64) -> bool {
+        false
+    }
+    #[inline(always)]
+    fn clear(&self) {}
+    #[inline(always)]
+    fn set(&self, _: u64) {}
 }

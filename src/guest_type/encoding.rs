@@ -167,8 +167,23 @@ pub(super) fn read_le<const N: usize>(
     check_align(Region::new(offset, N as u32), align)?;
     let mut buf = [0u8; N];
     let r = region_for(offset, N)?;
-    // SAFETY: `read_in_place` stores initialized bytes only, the guest's.
-    if let Some(done) = read_in_place(mem, r, unsafe { raw::uninit_bytes(&mut buf) }) {
+    if raw::is_unit(N) && align.is_multiple_of(N) {
+        // One unit, guest-aligned: one atomic load where the memory allows
+        // (shared memories too): on x86-64 and AArch64 the very instruction
+        // of a plain load.
+        if let Some(base) = mem.unit_access(r, false) {
+            let src = guest_bytes(base, r)?;
+            // SAFETY: `unit_access` answered for a read of `r` (trait rule
+            // 9): `base` starts at a multiple of 8 and `r.start` is a
+            // multiple of `align`, itself of `N` (which divides 8), so `src`
+            // is `N`-aligned; every access that may run meanwhile is
+            // atomic; the load is made now, before any other call.
+            return Ok(unsafe { raw::atomic_load_unit::<N>(src) });
+        }
+    } else if let Some(done) =
+        // SAFETY: `read_in_place` stores initialized bytes only, the guest's.
+        read_in_place(mem, r, unsafe { raw::uninit_bytes(&mut buf) })
+    {
         return done.map(|()| buf);
     }
     if N <= 8
@@ -202,9 +217,19 @@ pub(super) fn write_le<const N: usize>(
 ) -> Result<(), GuestError> {
     check_align(Region::new(offset, N as u32), align)?;
     let r = region_for(offset, N)?;
-    if let Some(base) = mem.direct_access(r, true) {
+    if raw::is_unit(N) && align.is_multiple_of(N) {
+        // As in `read_le`: one atomic store where the memory allows.
+        if let Some(base) = mem.unit_access(r, true) {
+            let dst = guest_bytes(base, r)?;
+            // SAFETY: as in `read_le`, for a write (trait rule 9): `dst` is
+            // `N`-aligned, every access that may run meanwhile is atomic,
+            // and no borrow overlaps `r`.
+            unsafe { raw::atomic_store_unit::<N>(dst, bytes) };
+            return Ok(());
+        }
+    } else if let Some(base) = mem.direct_access(r, true) {
         let dst = guest_bytes(base, r)?;
-        // SAFETY: as in `read_le`, for a write: no borrow overlaps `r` and
+        // SAFETY: as in `read_in_place`, for a write: no borrow overlaps `r` and
         // nothing else reads or writes the memory until this thread calls it
         // again, and this copy is made first; so no reference to these
         // bytes exists.

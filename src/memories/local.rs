@@ -6,7 +6,7 @@ use core::marker::PhantomData;
 use core::ops::Deref;
 
 use super::SliceMemory;
-use crate::{BorrowTracker, GuestMemory, GuestPtr, Pointee};
+use crate::{GuestMemory, GuestPtr, Pointee};
 
 /// A guest memory over `&'a mut [u8]` for one synchronous stretch of host
 /// code on one thread: a synchronous host function, or the part of an async
@@ -98,7 +98,9 @@ use crate::{BorrowTracker, GuestMemory, GuestPtr, Pointee};
 /// ```
 pub struct LocalSliceMemory<'a> {
     // Invariant: its tracker is bound to the thread that made this value
-    // (with the `std` feature), and this value never leaves that thread.
+    // (with the `std` feature, over bytes starting at a multiple of 8, as
+    // an engine's are; else it serves any thread), and this value never
+    // leaves that thread.
     mem: SliceMemory<'a>,
     /// Neither `Send` nor `Sync`: what makes a future holding this value
     /// across an `.await` not `Send`.
@@ -109,12 +111,8 @@ impl<'a> LocalSliceMemory<'a> {
     /// A memory over `bytes`, with nothing borrowed, for the calling thread.
     #[inline]
     pub fn new(bytes: &'a mut [u8]) -> Self {
-        #[cfg(feature = "std")]
-        let tracker = BorrowTracker::new_thread_bound();
-        #[cfg(not(feature = "std"))]
-        let tracker = BorrowTracker::new();
         LocalSliceMemory {
-            mem: SliceMemory::with_tracker(bytes, tracker),
+            mem: SliceMemory::new_for_this_thread(bytes),
             _this_thread: PhantomData,
         }
     }

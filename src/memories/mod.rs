@@ -119,7 +119,11 @@ macro_rules! tracked_memory {
         // calling thread and records no conflicting borrow over the region;
         // such a tracker refuses every other thread, and only this thread's
         // own next call could change its records. Rule 8: `unshared_base` is
-        // `cells()`, the memory not being shared. `read_small` /
+        // `cells()`, the memory not being shared. Rule 9: `unit_access`
+        // answers only when `direct_access` does, so nothing else accesses
+        // the memory at all (rule 7), and then `cells()` starts at a
+        // multiple of 8 (each type's invariant: its tracker is bound to a
+        // thread only over such cells). `read_small` /
         // `write_small` check and copy under one lock acquisition, as the
         // copies of rule 6 do, and answer only when they made the access.
         unsafe impl $crate::GuestMemory for $ty {
@@ -178,6 +182,16 @@ macro_rules! tracked_memory {
                 // Nothing borrowed, and borrows away from `r`, are answered
                 // inline; a search among the borrows, when one is needed, is
                 // out of line and the last call, so no path saves registers.
+                self.tracker.allows_here(r, write, || self.cells())
+            }
+            #[inline]
+            fn unit_access(
+                &self,
+                r: $crate::Region,
+                write: bool,
+            ) -> Option<&[core::cell::UnsafeCell<u8>]> {
+                // `direct_access` itself: the alignment is settled when the
+                // tracker is bound, and costs nothing here.
                 self.tracker.allows_here(r, write, || self.cells())
             }
             #[inline]

@@ -160,8 +160,12 @@ impl SharedSliceMemory<'_> {
 // the tracker's lock; every copy is atomic and fills `dst`. `read_small` /
 // `write_small` answer only while nothing is lent, when `read_bytes` /
 // `write_bytes` would copy without the tracker too, and then make the whole
-// access, atomically. Rule 7: the provided `None`. Rule 8: `unshared_base` is `None`, the memory being
-// shared.
+// access, atomically. Rule 7: the provided `None`. Rule 8: `unshared_base`
+// is `None`, the memory being shared. Rule 9: `unit_access` answers only
+// over cells starting at a multiple of 8, and every access to them is
+// atomic (`new`'s contract); like the atomic copies of rule 6 the access
+// need not consult the borrows, and it answers only while nothing is lent,
+// when those copies would not either.
 unsafe impl GuestMemory for SharedSliceMemory<'_> {
     #[inline]
     fn base(&self) -> &[UnsafeCell<u8>] {
@@ -197,6 +201,11 @@ unsafe impl GuestMemory for SharedSliceMemory<'_> {
     #[inline]
     fn unshared_base(&self) -> Option<&[UnsafeCell<u8>]> {
         None
+    }
+    #[inline]
+    fn unit_access(&self, r: Region, write: bool) -> Option<&[UnsafeCell<u8>]> {
+        let _ = (r, write);
+        (!self.may_be_lent() && self.cells.as_ptr().addr().is_multiple_of(8)).then_some(self.cells)
     }
     #[inline]
     fn read_small(&self, r: Region) -> Option<u64> {

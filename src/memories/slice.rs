@@ -45,6 +45,9 @@ pub struct SliceMemory<'a> {
     // has exclusive access to them for `'a`, and reaches them only through
     // its `GuestMemory` impl.
     cells: &'a [UnsafeCell<u8>],
+    // Invariant: bound to a thread only if `cells` starts at an address that
+    // is a multiple of 8 (what `unit_access` promises; `new_for_this_thread`
+    // checks it).
     tracker: BorrowTracker,
 }
 
@@ -63,8 +66,21 @@ impl<'a> SliceMemory<'a> {
         Self::with_tracker(bytes, BorrowTracker::new())
     }
 
+    /// A memory over `bytes` for the calling thread only: its tracker is
+    /// bound to the thread (with the `std` feature) if `bytes` starts at a
+    /// multiple of 8, as every engine's memory does; over other bytes it
+    /// serves any thread, as [`new`](Self::new)'s does (slower, as correct).
     #[inline]
-    pub(super) fn with_tracker(bytes: &'a mut [u8], tracker: BorrowTracker) -> Self {
+    pub(super) fn new_for_this_thread(bytes: &'a mut [u8]) -> Self {
+        #[cfg(feature = "std")]
+        if bytes.as_ptr().addr().is_multiple_of(8) {
+            return Self::with_tracker(bytes, BorrowTracker::new_thread_bound());
+        }
+        Self::with_tracker(bytes, BorrowTracker::new())
+    }
+
+    #[inline]
+    fn with_tracker(bytes: &'a mut [u8], tracker: BorrowTracker) -> Self {
         let cells: *mut [u8] = bytes;
         // SAFETY: `UnsafeCell<u8>` has the same layout as `u8`, so the cast
         // slice has the same length and alignment. The `&'a mut` is consumed,

@@ -67,6 +67,18 @@ fn drop_more(more: Box<More>) {
 }
 
 impl Maps {
+    /// Whether nothing was ever recorded beyond the slot and the slot is
+    /// empty: one test of two words (the slot's count, the address of
+    /// `More`). `false` says nothing.
+    #[inline(always)]
+    pub(super) fn holds_nothing(&self) -> bool {
+        let more = self
+            .more
+            .as_deref()
+            .map_or(0, |m| core::ptr::from_ref(m).addr());
+        self.single.count | more as u64 == 0
+    }
+
     #[inline]
     pub(super) fn is_empty(&self) -> bool {
         self.single.count == 0 && self.more.as_ref().is_none_or(|m| m.is_empty())
@@ -84,15 +96,6 @@ impl Maps {
         // Inline, only "taken, and overlapping?" is asked of the slot
         // (two instructions on the usual answer); whether the overlap
         // conflicts — a write, or a mut borrow — is settled out of line.
-        // Nothing borrowed at all, the usual case, is one test of the two
-        // words: the slot's count and the address of `More`.
-        let more = self
-            .more
-            .as_deref()
-            .map_or(0, |m| core::ptr::from_ref(m).addr());
-        if self.single.count | more as u64 == 0 {
-            return Some(yes());
-        }
         let (start, end) = (u64::from(r.start), r.end());
         let meets_slot = self.single.get().is_some_and(|s| s.overlaps(r));
         if !meets_slot {
@@ -239,13 +242,19 @@ impl Maps {
     /// did; if not, nothing changed.
     #[inline(always)]
     pub(super) fn try_add_alone(&mut self, r: Region, shared: u64) -> bool {
-        if self.single.count != 0 || r.is_empty() {
+        if r.is_empty() {
             return false;
         }
-        if let Some(m) = &self.more
-            && m.spans_meet(u64::from(r.start), r.end(), shared == 0)
-        {
-            return false;
+        // Nothing recorded at all, the usual case, answers in one test.
+        if !self.holds_nothing() {
+            if self.single.count != 0 {
+                return false;
+            }
+            if let Some(m) = &self.more
+                && m.spans_meet(u64::from(r.start), r.end(), shared == 0)
+            {
+                return false;
+            }
         }
         self.single = Slot::of(r, shared);
         true

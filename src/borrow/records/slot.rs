@@ -66,7 +66,7 @@ impl Slot {
     #[inline(always)]
     pub(super) fn of(r: Region, shared: u64) -> Self {
         Slot {
-            region: u64::from(r.start) | u64::from(r.len) << 32,
+            region: r.packed(),
             count: shared + 1,
         }
     }
