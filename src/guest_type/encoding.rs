@@ -9,7 +9,7 @@ use core::mem::MaybeUninit;
 
 use super::GuestType;
 use crate::memory::{guest_bytes, read_in_place, read_into, read_uninit, region_for};
-use crate::ptr::{array_bytes, check_align};
+use crate::ptr::{array_bytes, check_align, is_aligned};
 use crate::raw;
 use crate::{GuestError, GuestMemory, Region};
 
@@ -164,20 +164,60 @@ pub(super) fn read_le<const N: usize>(
     offset: u32,
     align: usize,
 ) -> Result<[u8; N], GuestError> {
+    if raw::is_unit(N) && align.is_multiple_of(N) {
+        // One unit: inline, only the usual answer — guest-aligned, one
+        // atomic load where the memory allows (shared memories too; on
+        // x86-64 and AArch64 the very instruction of a plain load), in
+        // bounds. Everything else, errors included, is out of line.
+        if let Some(src) = unit_bytes::<N>(mem, offset, align, false) {
+            // SAFETY: `unit_bytes` answered: `src` is the `N` bytes at
+            // `offset`, `N`-aligned, and every access that may run
+            // meanwhile is atomic (trait rule 9); the load is made now,
+            // before any other call on the memory.
+            return Ok(unsafe { raw::atomic_load_unit::<N>(src) });
+        }
+    }
+    read_le_slow(mem, offset, align)
+}
+
+/// The `N` bytes at `offset`, if `N` is one unit the memory's
+/// [`GuestMemory::unit_access`] answers for and `offset` is a multiple of
+/// `align` (itself a multiple of `N`) that lies in bounds: then they start
+/// at an address aligned to `N` (the base at a multiple of 8, `N` dividing
+/// 8), and end by `2^32` (an `N`-aligned offset ends there at the latest).
+#[inline(always)]
+fn unit_bytes<const N: usize>(
+    mem: &dyn GuestMemory,
+    offset: u32,
+    align: usize,
+    write: bool,
+) -> Option<&[core::cell::UnsafeCell<u8>]> {
+    if !is_aligned(offset, align) {
+        return None;
+    }
+    let base = mem.unit_access(Region::new(offset, N as u32), write)?;
+    let start = usize::try_from(offset).ok()?;
+    base.get(start..start + N)
+}
+
+/// [`read_le`] whenever its inline path does not answer: every check with
+/// its error, then the direct access, [`GuestMemory::read_small`] and
+/// [`GuestMemory::read_bytes`] in turn.
+#[inline(never)]
+fn read_le_slow<const N: usize>(
+    mem: &dyn GuestMemory,
+    offset: u32,
+    align: usize,
+) -> Result<[u8; N], GuestError> {
     check_align(Region::new(offset, N as u32), align)?;
     let mut buf = [0u8; N];
     let r = region_for(offset, N)?;
     if raw::is_unit(N) && align.is_multiple_of(N) {
-        // One unit, guest-aligned: one atomic load where the memory allows
-        // (shared memories too): on x86-64 and AArch64 the very instruction
-        // of a plain load.
         if let Some(base) = mem.unit_access(r, false) {
             let src = guest_bytes(base, r)?;
-            // SAFETY: `unit_access` answered for a read of `r` (trait rule
-            // 9): `base` starts at a multiple of 8 and `r.start` is a
-            // multiple of `align`, itself of `N` (which divides 8), so `src`
-            // is `N`-aligned; every access that may run meanwhile is
-            // atomic; the load is made now, before any other call.
+            // SAFETY: as in `read_le`: `unit_access` answered and `src` is
+            // the `N` bytes of `r`, `N`-aligned (`r.start` is a multiple of
+            // `align`, which is of `N`).
             return Ok(unsafe { raw::atomic_load_unit::<N>(src) });
         }
     } else if let Some(done) =
@@ -192,24 +232,35 @@ pub(super) fn read_le<const N: usize>(
         buf.copy_from_slice(&v.to_ne_bytes()[..N]);
         return Ok(buf);
     }
-    read_le_copied(mem, offset)
-}
-
-/// [`read_le`] through [`GuestMemory::read_bytes`], out of line: the
-/// accesses above then need no stack frame for this call's result.
-#[inline(never)]
-fn read_le_copied<const N: usize>(
-    mem: &dyn GuestMemory,
-    offset: u32,
-) -> Result<[u8; N], GuestError> {
-    let mut buf = [0u8; N];
     read_into(mem, offset, &mut buf)?;
     Ok(buf)
 }
 
 /// Writes `N` bytes at a pointer after checking its guest alignment.
-#[inline]
+#[inline(always)]
 pub(super) fn write_le<const N: usize>(
+    mem: &dyn GuestMemory,
+    offset: u32,
+    align: usize,
+    bytes: [u8; N],
+) -> Result<(), GuestError> {
+    // As in `read_le`: the usual answer inline, everything else out of line.
+    if raw::is_unit(N)
+        && align.is_multiple_of(N)
+        && let Some(dst) = unit_bytes::<N>(mem, offset, align, true)
+    {
+        // SAFETY: as in `read_le`, for a store: `unit_bytes` answered for a
+        // write, so no borrow overlaps these `N`-aligned bytes either.
+        unsafe { raw::atomic_store_unit::<N>(dst, bytes) };
+        return Ok(());
+    }
+    write_le_slow(mem, offset, align, bytes)
+}
+
+/// [`write_le`] whenever its inline path does not answer, as
+/// [`read_le_slow`] for reads.
+#[inline(never)]
+fn write_le_slow<const N: usize>(
     mem: &dyn GuestMemory,
     offset: u32,
     align: usize,
@@ -218,21 +269,19 @@ pub(super) fn write_le<const N: usize>(
     check_align(Region::new(offset, N as u32), align)?;
     let r = region_for(offset, N)?;
     if raw::is_unit(N) && align.is_multiple_of(N) {
-        // As in `read_le`: one atomic store where the memory allows.
         if let Some(base) = mem.unit_access(r, true) {
             let dst = guest_bytes(base, r)?;
-            // SAFETY: as in `read_le`, for a write (trait rule 9): `dst` is
-            // `N`-aligned, every access that may run meanwhile is atomic,
-            // and no borrow overlaps `r`.
+            // SAFETY: as in `write_le`: `unit_access` answered for a write
+            // and `dst` is the `N` bytes of `r`, `N`-aligned.
             unsafe { raw::atomic_store_unit::<N>(dst, bytes) };
             return Ok(());
         }
     } else if let Some(base) = mem.direct_access(r, true) {
         let dst = guest_bytes(base, r)?;
-        // SAFETY: as in `read_in_place`, for a write: no borrow overlaps `r` and
-        // nothing else reads or writes the memory until this thread calls it
-        // again, and this copy is made first; so no reference to these
-        // bytes exists.
+        // SAFETY: as in `read_in_place`, for a write: no borrow overlaps `r`
+        // and nothing else reads or writes the memory until this thread
+        // calls it again, and this copy is made first; so no reference to
+        // these bytes exists.
         unsafe { raw::copy_in(dst, &bytes) };
         return Ok(());
     }
@@ -243,16 +292,5 @@ pub(super) fn write_le<const N: usize>(
             return Ok(());
         }
     }
-    write_le_copied(mem, r.start, bytes)
-}
-
-/// [`write_le`] through [`GuestMemory::write_bytes`], out of line as
-/// [`read_le_copied`].
-#[inline(never)]
-fn write_le_copied<const N: usize>(
-    mem: &dyn GuestMemory,
-    offset: u32,
-    bytes: [u8; N],
-) -> Result<(), GuestError> {
-    mem.write_bytes(offset, &bytes)
+    mem.write_bytes(r.start, &bytes)
 }

@@ -46,21 +46,26 @@ pub(crate) fn slice_bytes(
 /// accepts every offset).
 #[inline]
 pub(crate) fn check_align(r: Region, align: usize) -> Result<(), GuestError> {
-    let aligned = if align.is_power_of_two() {
-        // Every guest alignment: a mask, not a division.
-        u64::from(r.start) & (u64::try_from(align).unwrap_or(u64::MAX) - 1) == 0
-    } else {
-        let align64 = u64::try_from(align).unwrap_or(u64::MAX);
-        u64::from(r.start)
-            .checked_rem(align64)
-            .is_none_or(|rem| rem == 0)
-    };
-    if aligned {
+    if is_aligned(r.start, align) {
         Ok(())
     } else {
         Err(GuestError::PtrNotAligned(
             r,
             u32::try_from(align).unwrap_or(u32::MAX),
         ))
+    }
+}
+
+/// Whether a guest offset is a multiple of `align` (0 counts as 1).
+#[inline]
+pub(crate) fn is_aligned(start: u32, align: usize) -> bool {
+    if align.is_power_of_two() {
+        // Every guest alignment: a mask, not a division.
+        u64::from(start) & (u64::try_from(align).unwrap_or(u64::MAX) - 1) == 0
+    } else {
+        let align64 = u64::try_from(align).unwrap_or(u64::MAX);
+        u64::from(start)
+            .checked_rem(align64)
+            .is_none_or(|rem| rem == 0)
     }
 }

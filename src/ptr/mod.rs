@@ -19,7 +19,7 @@ use core::fmt;
 use core::hash::{Hash, Hasher};
 use core::marker::PhantomData;
 
-pub(crate) use checks::{array_bytes, check_align, slice_bytes};
+pub(crate) use checks::{array_bytes, check_align, is_aligned, slice_bytes};
 
 use crate::GuestMemory;
 
