@@ -367,6 +367,17 @@ fn unit_access_only_over_bases_aligned_to_8() {
         assert_eq!((&&*local).unit_access(r, true).is_some(), aligned);
         accesses_agree(&*local);
         accesses_agree(&Own(&*local));
+        // Bound to this thread whatever its alignment.
+        let lent: &dyn GuestMemory = &*local;
+        let lent = &lent;
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                assert!(matches!(
+                    lent.ptr::<u32>(4).read(),
+                    Err(GuestError::WrongThread)
+                ));
+            });
+        });
         drop(local);
         assert_eq!(
             bytes[b0 + skew + 4..b0 + skew + 8],

@@ -109,17 +109,17 @@ fn the_quick_answer_is_given_exactly_while_nothing_is_borrowed() {
     let quick = |t: &BorrowTracker| {
         // Any access asks first; the answer may set the word again.
         let _ = t.allows_here(Region::new(100, 4), true, || ());
-        t.is_free_here()
+        t.is_quick_here()
     };
-    assert!(t.is_free_here());
+    assert!(t.is_quick_here());
     // One borrow in the slot.
     let h = t.mut_borrow(r).unwrap();
-    assert!(!t.is_free_here());
+    assert!(!t.is_quick_here());
     assert!(t.allows_here(r, false, || ()).is_none());
     assert!(t.allows_here(elsewhere, true, || ()).is_some());
-    assert!(!t.is_free_here());
+    assert!(!t.is_quick_here());
     t.mut_unborrow(h);
-    assert!(t.is_free_here(), "set again by the release");
+    assert!(t.is_quick_here(), "set again by the release");
     // Two at once (records beyond the slot), released in either order.
     for slot_first in [true, false] {
         let a = t.shared_borrow(r).unwrap();
@@ -135,7 +135,7 @@ fn the_quick_answer_is_given_exactly_while_nothing_is_borrowed() {
                 .is_none()
         );
         t.shared_unborrow(second);
-        assert!(t.is_free_here(), "set again once both are released");
+        assert!(t.is_quick_here(), "set again once both are released");
         assert!(t.allows_here(r, true, || ()).is_some());
     }
     // A zero-length borrow records nothing: cleared, then set again by the
@@ -147,17 +147,23 @@ fn the_quick_answer_is_given_exactly_while_nothing_is_borrowed() {
     let h = t.mut_borrow(r).unwrap();
     assert!(t.shared_borrow(r).is_err());
     t.mut_unborrow(h);
-    assert!(t.is_free_here());
+    assert!(t.is_quick_here());
     // Another thread never gets the quick answer, nor any.
     std::thread::scope(|s| {
         s.spawn(|| {
-            assert!(!t.is_free_here());
+            assert!(!t.is_quick_here());
             assert!(t.allows_here(elsewhere, false, || ()).is_none());
         });
     });
-    // A tracker for any thread never has it.
+    // A tracker for any thread never has it, nor one made without it
+    // (which still answers, the checked way).
     let any = BorrowTracker::new();
-    assert!(!any.is_free_here());
+    assert!(!any.is_quick_here());
     any.mut_unborrow(any.mut_borrow(r).unwrap());
     assert!(!quick(&any));
+    let slow = BorrowTracker::bound_here(false);
+    assert!(!slow.is_quick_here());
+    slow.mut_unborrow(slow.mut_borrow(r).unwrap());
+    assert!(!quick(&slow));
+    assert!(slow.allows_here(r, true, || ()).is_some());
 }

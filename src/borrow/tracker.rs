@@ -11,6 +11,9 @@
 //! through [`BorrowTracker::with_maps`] and its quick variant.
 
 #[cfg(feature = "std")]
+use core::sync::atomic::{AtomicU64, Ordering};
+
+#[cfg(feature = "std")]
 use super::ids::this_thread;
 use super::ids::{ANY_THREAD, LazyId, this_thread_if_known};
 use super::records::Maps;
@@ -79,11 +82,12 @@ pub struct BorrowTracker {
     /// `maps`. Fixed at construction.
     owner: u64,
     /// `owner` while the records hold no borrow, so that the owning thread
-    /// learns "nothing borrowed, and this is my thread" from one compare;
-    /// else [`ANY_THREAD`].
+    /// learns "nothing borrowed, and this is my thread" from one compare
+    /// (the quick answer); else [`ANY_THREAD`]. Always [`ANY_THREAD`] on a
+    /// tracker made without the quick answer.
     // Invariant: equal to `owner` only if `owner != ANY_THREAD` and `maps`
     // records no borrow. Only the thread `owner` changes it: it clears it
-    // before recording any borrow, and sets it when it sees the records
+    // before recording any borrow, and restores it when it sees the records
     // empty; other threads' loads compare it with their own identity,
     // which it never is.
     free: FreeOwner,
@@ -112,11 +116,21 @@ impl BorrowTracker {
     #[cfg(feature = "std")]
     #[inline]
     pub fn new_thread_bound() -> Self {
+        Self::bound_here(true)
+    }
+
+    /// A tracker bound to the calling thread; with the quick answer of
+    /// [`allows_here`](Self::allows_here) if `quick` (a memory whose
+    /// `unit_access` relies on it makes its tracker with it only over a
+    /// base at a multiple of 8).
+    #[cfg(feature = "std")]
+    #[inline]
+    pub(crate) fn bound_here(quick: bool) -> Self {
         let owner = this_thread();
         BorrowTracker {
             handle_id: LazyId::new(),
             owner,
-            free: FreeOwner::new(owner),
+            free: FreeOwner::new(if quick { owner } else { ANY_THREAD }),
             maps: Lock::new(Maps::default()),
         }
     }
@@ -137,9 +151,28 @@ impl BorrowTracker {
         yes: impl FnOnce() -> T,
     ) -> Option<T> {
         // The usual answer: bound here, nothing borrowed.
-        if self.free.is(this_thread_if_known()) {
+        if self.is_quick_here() {
             return Some(yes());
         }
+        self.allows_here_checked(r, write, yes)
+    }
+
+    /// Whether the quick answer holds: this tracker, made with it, is
+    /// bound to the calling thread and records no borrow.
+    #[inline(always)]
+    pub(crate) fn is_quick_here(&self) -> bool {
+        self.free.is(this_thread_if_known())
+    }
+
+    /// [`allows_here`](Self::allows_here) without the quick answer: the
+    /// owner and the records themselves are looked at.
+    #[inline(always)]
+    pub(crate) fn allows_here_checked<T>(
+        &self,
+        r: Region,
+        write: bool,
+        yes: impl FnOnce() -> T,
+    ) -> Option<T> {
         if !self.is_bound_here() {
             return None;
         }
@@ -151,16 +184,10 @@ impl BorrowTracker {
         let maps = unsafe { &*self.maps.get_unlocked() };
         if maps.holds_nothing() {
             // The last borrow was released since: the next access is quick.
-            self.free.set(self.owner);
+            self.free.restore();
             return Some(yes());
         }
         maps.allows(r, write, yes)
-    }
-
-    /// Whether the next access from this thread takes the quickest path.
-    #[cfg(test)]
-    pub(super) fn is_free_here(&self) -> bool {
-        self.free.is(this_thread_if_known())
     }
 
     /// Whether this tracker is bound to the calling thread (never, for a
@@ -381,7 +408,7 @@ impl BorrowTracker {
     #[inline(always)]
     fn released(&self, m: &Maps) {
         if self.owner != ANY_THREAD && m.is_empty() {
-            self.free.set(self.owner);
+            self.free.restore();
         }
     }
 
@@ -391,7 +418,7 @@ impl BorrowTracker {
     #[inline(always)]
     fn released_here(&self, m: &Maps) {
         if m.holds_nothing() {
-            self.free.set(self.owner);
+            self.free.restore();
         } else {
             self.released_beyond_slot(m);
         }
@@ -522,33 +549,40 @@ impl core::fmt::Debug for BorrowTracker {
 /// own stores; another thread may read any value, none of which is its
 /// identity.
 #[cfg(feature = "std")]
-struct FreeOwner(core::sync::atomic::AtomicU64);
+struct FreeOwner {
+    now: AtomicU64,
+    /// What [`restore`](Self::restore) sets: the owner, or [`ANY_THREAD`]
+    /// on a tracker without the quick answer.
+    quick: u64,
+}
 
 #[cfg(feature = "std")]
 impl FreeOwner {
     #[inline(always)]
-    const fn new(owner: u64) -> Self {
-        FreeOwner(core::sync::atomic::AtomicU64::new(owner))
+    const fn new(quick: u64) -> Self {
+        FreeOwner {
+            now: AtomicU64::new(quick),
+            quick,
+        }
     }
 
     /// Whether it is `thread`: then `thread` owns the tracker and nothing
     /// is borrowed.
     #[inline(always)]
     fn is(&self, thread: u64) -> bool {
-        self.0.load(core::sync::atomic::Ordering::Relaxed) == thread
+        self.now.load(Ordering::Relaxed) == thread
     }
 
     /// Before a borrow is recorded.
     #[inline(always)]
     fn clear(&self) {
-        self.0
-            .store(ANY_THREAD, core::sync::atomic::Ordering::Relaxed);
+        self.now.store(ANY_THREAD, Ordering::Relaxed);
     }
 
     /// By the owner, having seen the records empty.
     #[inline(always)]
-    fn set(&self, owner: u64) {
-        self.0.store(owner, core::sync::atomic::Ordering::Relaxed);
+    fn restore(&self) {
+        self.now.store(self.quick, Ordering::Relaxed);
     }
 }
 
@@ -569,5 +603,5 @@ impl FreeOwner {
     #[inline(always)]
     fn clear(&self) {}
     #[inline(always)]
-    fn set(&self, _: u64) {}
+    fn restore(&self) {}
 }

@@ -197,7 +197,8 @@ fn unit_bytes<const N: usize>(
     }
     let base = mem.unit_access(Region::new(offset, N as u32), write)?;
     let start = usize::try_from(offset).ok()?;
-    base.get(start..start + N)
+    // `checked_add`: on a 32-bit host the end may be `2^32`.
+    base.get(start..start.checked_add(N)?)
 }
 
 /// [`read_le`] whenever its inline path does not answer: every check with

@@ -98,9 +98,7 @@ use crate::{GuestMemory, GuestPtr, Pointee};
 /// ```
 pub struct LocalSliceMemory<'a> {
     // Invariant: its tracker is bound to the thread that made this value
-    // (with the `std` feature, over bytes starting at a multiple of 8, as
-    // an engine's are; else it serves any thread), and this value never
-    // leaves that thread.
+    // (with the `std` feature), and this value never leaves that thread.
     mem: SliceMemory<'a>,
     /// Neither `Send` nor `Sync`: what makes a future holding this value
     /// across an `.await` not `Send`.

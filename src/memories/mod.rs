@@ -120,10 +120,10 @@ macro_rules! tracked_memory {
         // such a tracker refuses every other thread, and only this thread's
         // own next call could change its records. Rule 8: `unshared_base` is
         // `cells()`, the memory not being shared. Rule 9: `unit_access`
-        // answers only when `direct_access` does, so nothing else accesses
-        // the memory at all (rule 7), and then `cells()` starts at a
-        // multiple of 8 (each type's invariant: its tracker is bound to a
-        // thread only over such cells). `read_small` /
+        // answers only when `direct_access` would, so nothing else accesses
+        // the memory at all (rule 7), and only over `cells()` starting at a
+        // multiple of 8: checked, or promised by the tracker's quick answer,
+        // which each type asks for only over such cells. `read_small` /
         // `write_small` check and copy under one lock acquisition, as the
         // copies of rule 6 do, and answer only when they made the access.
         unsafe impl $crate::GuestMemory for $ty {
@@ -190,9 +190,14 @@ macro_rules! tracked_memory {
                 r: $crate::Region,
                 write: bool,
             ) -> Option<&[core::cell::UnsafeCell<u8>]> {
-                // `direct_access` itself: the alignment is settled when the
-                // tracker is bound, and costs nothing here.
-                self.tracker.allows_here(r, write, || self.cells())
+                // The quick answer, given only over cells at a multiple of 8
+                // (each type's invariant), needs no look at them.
+                if self.tracker.is_quick_here() {
+                    return Some(self.cells());
+                }
+                self.tracker
+                    .allows_here_checked(r, write, || self.cells())
+                    .filter(|cells| cells.as_ptr().addr().is_multiple_of(8))
             }
             #[inline]
             fn read_small(&self, r: $crate::Region) -> Option<u64> {

@@ -64,8 +64,8 @@ pub struct OwnedMemory {
     chunks: NonNull<Chunk>,
     chunk_count: usize,
     len: usize,
-    // Invariant: never bound to a thread (so `unit_access` never answers;
-    // the chunks start at a multiple of 16 all the same).
+    // Invariant: never bound to a thread, so without the quick answer (the
+    // chunks start at a multiple of 16 all the same).
     tracker: BorrowTracker,
 }
 

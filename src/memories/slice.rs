@@ -45,8 +45,9 @@ pub struct SliceMemory<'a> {
     // has exclusive access to them for `'a`, and reaches them only through
     // its `GuestMemory` impl.
     cells: &'a [UnsafeCell<u8>],
-    // Invariant: bound to a thread only if `cells` starts at an address that
-    // is a multiple of 8 (what `unit_access` promises; `new_for_this_thread`
+    // Invariant: made with the quick answer (`BorrowTracker::bound_here`)
+    // only if `cells` starts at an address that is a multiple of 8, which
+    // `unit_access` then promises without looking (`new_for_this_thread`
     // checks it).
     tracker: BorrowTracker,
 }
@@ -66,17 +67,17 @@ impl<'a> SliceMemory<'a> {
         Self::with_tracker(bytes, BorrowTracker::new())
     }
 
-    /// A memory over `bytes` for the calling thread only: its tracker is
-    /// bound to the thread (with the `std` feature) if `bytes` starts at a
-    /// multiple of 8, as every engine's memory does; over other bytes it
-    /// serves any thread, as [`new`](Self::new)'s does (slower, as correct).
+    /// A memory over `bytes` for the calling thread only (with the `std`
+    /// feature; without it, for any thread). Its tracker gives the quick
+    /// answer only if `bytes` starts at a multiple of 8, as every engine's
+    /// memory does; over other bytes each access looks at the records.
     #[inline]
     pub(super) fn new_for_this_thread(bytes: &'a mut [u8]) -> Self {
         #[cfg(feature = "std")]
-        if bytes.as_ptr().addr().is_multiple_of(8) {
-            return Self::with_tracker(bytes, BorrowTracker::new_thread_bound());
-        }
-        Self::with_tracker(bytes, BorrowTracker::new())
+        let tracker = BorrowTracker::bound_here(bytes.as_ptr().addr().is_multiple_of(8));
+        #[cfg(not(feature = "std"))]
+        let tracker = BorrowTracker::new();
+        Self::with_tracker(bytes, tracker)
     }
 
     #[inline]
