@@ -27,10 +27,12 @@
 //! synchronous section) needs no lock, refuses other threads with
 //! [`GuestError::WrongThread`], and lets primitive accesses skip the copy
 //! call entirely when nothing conflicting is borrowed
-//! ([`GuestMemory::direct_access`]). Its owner is neither `Send` nor `Sync`,
-//! so an async host function cannot hold it across an `.await` in a future
-//! another thread may resume: the compiler says so. Shared memories
-//! ([`SharedSliceMemory`]) get no views at all and only atomic accesses.
+//! ([`GuestMemory::unit_access`]: one dynamic call, then the access
+//! inline). Its owner is neither `Send` nor `Sync`, so an async host
+//! function cannot hold it across an `.await` in a future another thread
+//! may resume: the compiler says so. Shared memories ([`SharedSliceMemory`])
+//! get no views at all and only atomic accesses, a primitive one as quick
+//! as on an unshared memory.
 //!
 //! # Example: a host function reading an iovec array
 //!

@@ -93,9 +93,13 @@ use crate::{BorrowHandle, GuestError, GuestPtr, Pointee, Region};
 ///
 /// `GuestMemory` is `Sync`, so a primitive `read` on one thread can meet a
 /// [`GuestSliceMut`](crate::GuestSliceMut) being taken on another. The crate
-/// never checks the borrow state and then accesses memory later: every
-/// primitive access and every copy goes through `read_bytes` / `write_bytes`,
-/// whose check and copy are one step. The provided versions hold a shared
+/// never checks the borrow state and then accesses memory later, except
+/// where the memory itself promised that nothing can intervene
+/// ([`direct_access`](Self::direct_access), rule 7;
+/// [`unit_access`](Self::unit_access), rule 9) and then only for the one
+/// access made right away: every other access and copy goes through
+/// `read_bytes` / `write_bytes` (or `read_small` / `write_small`), whose
+/// check and copy are one step. The provided versions hold a shared
 /// (for reads) or mut (for writes) borrow for the duration of the copy; the
 /// shipped memories override them to do the check and the copy under their
 /// [`BorrowTracker`](crate::BorrowTracker)'s lock, which is cheaper and never
