@@ -86,10 +86,12 @@ pub struct BorrowTracker {
     /// (the quick answer); else [`ANY_THREAD`]. Always [`ANY_THREAD`] on a
     /// tracker made without the quick answer.
     // Invariant: equal to `owner` only if `owner != ANY_THREAD` and `maps`
-    // records no borrow. Only the thread `owner` changes it: it clears it
-    // before recording any borrow, and restores it when it sees the records
-    // empty; other threads' loads compare it with their own identity,
-    // which it never is.
+    // records no borrow. Only code that reaches `maps` changes it (the
+    // thread `owner`, or a holder of the lock of a tracker for any thread,
+    // where it stays `ANY_THREAD`): it is cleared before any borrow is
+    // recorded, and restored on a release that leaves the records empty.
+    // Other threads' loads compare it with their own identity, which it
+    // never is.
     free: FreeOwner,
     // Invariant: with `owner == ANY_THREAD`, `maps` is reached only through
     // its lock; otherwise only by the thread `owner`, without the lock, and
@@ -182,11 +184,6 @@ impl BorrowTracker {
         // inside `with_maps`); the shared reference ends with this
         // expression.
         let maps = unsafe { &*self.maps.get_unlocked() };
-        if maps.holds_nothing() {
-            // The last borrow was released since: the next access is quick.
-            self.free.restore();
-            return Some(yes());
-        }
         maps.allows(r, write, yes)
     }
 
@@ -268,9 +265,13 @@ impl BorrowTracker {
     pub fn mut_borrow(&self, r: Region) -> Result<BorrowHandle, GuestError> {
         // A tracker's first borrow, which gives it its identity, goes the
         // searching way: the quick path then calls nothing.
-        self.free.clear();
         let id = self.handle_id.if_assigned();
-        if id != 0 && self.with_maps_here(|m| m.try_add_alone(r, 0)) == Some(true) {
+        if id != 0
+            && self.with_maps_here(|m| {
+                self.free.clear();
+                m.try_add_alone(r, 0)
+            }) == Some(true)
+        {
             return Ok(self.handle_with(id, r, MUT_BIT));
         }
         self.mut_borrow_searching(r)
@@ -284,6 +285,7 @@ impl BorrowTracker {
         let granted = self.with_maps(|m| {
             let free = !m.mut_overlaps(r) && !m.shared_overlaps(r);
             if free {
+                self.free.clear();
                 m.add_mut(r);
             }
             free
@@ -304,9 +306,13 @@ impl BorrowTracker {
     #[inline]
     pub fn shared_borrow(&self, r: Region) -> Result<BorrowHandle, GuestError> {
         // As in `mut_borrow`.
-        self.free.clear();
         let id = self.handle_id.if_assigned();
-        if id != 0 && self.with_maps_here(|m| m.try_add_alone(r, 1)) == Some(true) {
+        if id != 0
+            && self.with_maps_here(|m| {
+                self.free.clear();
+                m.try_add_alone(r, 1)
+            }) == Some(true)
+        {
             return Ok(self.handle_with(id, r, 0));
         }
         self.shared_borrow_searching(r)
@@ -319,6 +325,7 @@ impl BorrowTracker {
         let granted = self.with_maps(|m| {
             let free = !m.mut_overlaps(r);
             if free {
+                self.free.clear();
                 m.add_shared(r);
             }
             free
@@ -413,23 +420,12 @@ impl BorrowTracker {
     }
 
     /// [`released`](Self::released) after a quick release, on the owner
-    /// thread: the usual tracker, which never held two borrows at once,
-    /// answers inline.
+    /// thread.
     #[inline(always)]
     fn released_here(&self, m: &Maps) {
-        if m.holds_nothing() {
+        if m.is_empty() {
             self.free.restore();
-        } else {
-            self.released_beyond_slot(m);
         }
-    }
-
-    /// [`released_here`](Self::released_here) when borrows were once
-    /// recorded beyond the slot.
-    #[cold]
-    #[inline(never)]
-    fn released_beyond_slot(&self, m: &Maps) {
-        self.released(m);
     }
 
     /// Runs `f` while no mut borrow overlaps `r` and none can be taken: the

@@ -157,42 +157,44 @@ pub(super) fn put_bytes(bytes: &mut [u8], src: &[u8]) -> Result<(), GuestError> 
     Ok(())
 }
 
-/// Reads `N` bytes at a pointer after checking its guest alignment.
+/// Reads `N` bytes at a pointer after checking its guest alignment `ALIGN`.
+///
+/// One unit (1, 2, 4 or 8 bytes, `ALIGN` a multiple of `N`) is read inline
+/// only on the usual answer: guest-aligned, granted by
+/// [`GuestMemory::unit_access`], in bounds; then one atomic load (on x86-64
+/// and AArch64 the very instruction of a plain load), on shared memories
+/// too. Everything else, errors included, is one call out of line, so that
+/// the inline part stays small enough for a caller's loop to take in.
 #[inline(always)]
-pub(super) fn read_le<const N: usize>(
+pub(super) fn read_le<const N: usize, const ALIGN: usize>(
     mem: &dyn GuestMemory,
     offset: u32,
-    align: usize,
 ) -> Result<[u8; N], GuestError> {
-    if raw::is_unit(N) && align.is_multiple_of(N) {
-        // One unit: inline, only the usual answer — guest-aligned, one
-        // atomic load where the memory allows (shared memories too; on
-        // x86-64 and AArch64 the very instruction of a plain load), in
-        // bounds. Everything else, errors included, is out of line.
-        if let Some(src) = unit_bytes::<N>(mem, offset, align, false) {
-            // SAFETY: `unit_bytes` answered: `src` is the `N` bytes at
-            // `offset`, `N`-aligned, and every access that may run
-            // meanwhile is atomic (trait rule 9); the load is made now,
-            // before any other call on the memory.
-            return Ok(unsafe { raw::atomic_load_unit::<N>(src) });
-        }
+    if raw::is_unit(N)
+        && ALIGN.is_multiple_of(N)
+        && let Some(src) = unit_bytes::<N, ALIGN>(mem, offset, false)
+    {
+        // SAFETY: `unit_bytes` answered: `src` is the `N` bytes at `offset`,
+        // `N`-aligned, and every access that may run meanwhile is atomic
+        // (trait rule 9); the load is made now, before any other call on
+        // the memory.
+        return Ok(unsafe { raw::atomic_load_unit::<N>(src) });
     }
-    read_le_slow(mem, offset, align)
+    read_le_slow::<N, ALIGN>(mem, offset)
 }
 
-/// The `N` bytes at `offset`, if `N` is one unit the memory's
-/// [`GuestMemory::unit_access`] answers for and `offset` is a multiple of
-/// `align` (itself a multiple of `N`) that lies in bounds: then they start
-/// at an address aligned to `N` (the base at a multiple of 8, `N` dividing
-/// 8), and end by `2^32` (an `N`-aligned offset ends there at the latest).
+/// The `N` bytes at `offset` when `offset` is a multiple of `ALIGN` (itself
+/// a multiple of `N`, one unit), the memory's [`GuestMemory::unit_access`]
+/// answers, and they lie in bounds: then they start at an address aligned
+/// to `N` (the base at a multiple of 8, `N` dividing 8), and end by `2^32`
+/// (an `N`-aligned offset ends there at the latest).
 #[inline(always)]
-fn unit_bytes<const N: usize>(
+fn unit_bytes<const N: usize, const ALIGN: usize>(
     mem: &dyn GuestMemory,
     offset: u32,
-    align: usize,
     write: bool,
 ) -> Option<&[core::cell::UnsafeCell<u8>]> {
-    if !is_aligned(offset, align) {
+    if !is_aligned(offset, ALIGN) {
         return None;
     }
     let base = mem.unit_access(Region::new(offset, N as u32), write)?;
@@ -201,97 +203,103 @@ fn unit_bytes<const N: usize>(
     base.get(start..start.checked_add(N)?)
 }
 
-/// [`read_le`] whenever its inline path does not answer: every check with
-/// its error, then the direct access, [`GuestMemory::read_small`] and
-/// [`GuestMemory::read_bytes`] in turn.
+/// Whether [`read_le_slow`] / [`write_le_slow`] may go straight to the one
+/// call that makes a small access: a guest-aligned unit (so in the address
+/// space) that the inline path offered to `unit_access` already.
+#[inline(always)]
+fn offered_unit<const N: usize, const ALIGN: usize>(offset: u32) -> bool {
+    raw::is_unit(N) && ALIGN.is_multiple_of(N) && is_aligned(offset, ALIGN)
+}
+
+/// [`read_le`] whenever its inline path does not answer. A guest-aligned
+/// unit the memory did not grant (a memory for any thread, a shared one
+/// with something lent, a conflicting borrow, or out of bounds) goes to
+/// [`GuestMemory::read_small`], the one call that makes the whole access;
+/// the rest gets every check with its error, the direct access where it is
+/// not one unit, and [`GuestMemory::read_bytes`] last, which reports what
+/// is wrong.
 #[inline(never)]
-fn read_le_slow<const N: usize>(
+fn read_le_slow<const N: usize, const ALIGN: usize>(
     mem: &dyn GuestMemory,
     offset: u32,
-    align: usize,
 ) -> Result<[u8; N], GuestError> {
-    check_align(Region::new(offset, N as u32), align)?;
     let mut buf = [0u8; N];
-    let r = region_for(offset, N)?;
-    if raw::is_unit(N) && align.is_multiple_of(N) {
-        if let Some(base) = mem.unit_access(r, false) {
-            let src = guest_bytes(base, r)?;
-            // SAFETY: as in `read_le`: `unit_access` answered and `src` is
-            // the `N` bytes of `r`, `N`-aligned (`r.start` is a multiple of
-            // `align`, which is of `N`).
-            return Ok(unsafe { raw::atomic_load_unit::<N>(src) });
+    if offered_unit::<N, ALIGN>(offset) {
+        if let Some(v) = mem.read_small(Region::new(offset, N as u32)) {
+            buf.copy_from_slice(&v.to_ne_bytes()[..N]);
+            return Ok(buf);
         }
-    } else if let Some(done) =
+    } else {
+        check_align(Region::new(offset, N as u32), ALIGN)?;
+        let r = region_for(offset, N)?;
         // SAFETY: `read_in_place` stores initialized bytes only, the guest's.
-        read_in_place(mem, r, unsafe { raw::uninit_bytes(&mut buf) })
-    {
-        return done.map(|()| buf);
-    }
-    if N <= 8
-        && let Some(v) = mem.read_small(r)
-    {
-        buf.copy_from_slice(&v.to_ne_bytes()[..N]);
-        return Ok(buf);
+        if let Some(done) = read_in_place(mem, r, unsafe { raw::uninit_bytes(&mut buf) }) {
+            return done.map(|()| buf);
+        }
+        if N <= 8
+            && let Some(v) = mem.read_small(r)
+        {
+            buf.copy_from_slice(&v.to_ne_bytes()[..N]);
+            return Ok(buf);
+        }
     }
     read_into(mem, offset, &mut buf)?;
     Ok(buf)
 }
 
-/// Writes `N` bytes at a pointer after checking its guest alignment.
+/// Writes `N` bytes at a pointer after checking its guest alignment
+/// `ALIGN`, as [`read_le`] reads: the usual answer inline, everything else
+/// out of line.
 #[inline(always)]
-pub(super) fn write_le<const N: usize>(
+pub(super) fn write_le<const N: usize, const ALIGN: usize>(
     mem: &dyn GuestMemory,
     offset: u32,
-    align: usize,
     bytes: [u8; N],
 ) -> Result<(), GuestError> {
-    // As in `read_le`: the usual answer inline, everything else out of line.
     if raw::is_unit(N)
-        && align.is_multiple_of(N)
-        && let Some(dst) = unit_bytes::<N>(mem, offset, align, true)
+        && ALIGN.is_multiple_of(N)
+        && let Some(dst) = unit_bytes::<N, ALIGN>(mem, offset, true)
     {
         // SAFETY: as in `read_le`, for a store: `unit_bytes` answered for a
         // write, so no borrow overlaps these `N`-aligned bytes either.
         unsafe { raw::atomic_store_unit::<N>(dst, bytes) };
         return Ok(());
     }
-    write_le_slow(mem, offset, align, bytes)
+    write_le_slow::<N, ALIGN>(mem, offset, bytes)
 }
 
 /// [`write_le`] whenever its inline path does not answer, as
 /// [`read_le_slow`] for reads.
 #[inline(never)]
-fn write_le_slow<const N: usize>(
+fn write_le_slow<const N: usize, const ALIGN: usize>(
     mem: &dyn GuestMemory,
     offset: u32,
-    align: usize,
     bytes: [u8; N],
 ) -> Result<(), GuestError> {
-    check_align(Region::new(offset, N as u32), align)?;
-    let r = region_for(offset, N)?;
-    if raw::is_unit(N) && align.is_multiple_of(N) {
-        if let Some(base) = mem.unit_access(r, true) {
-            let dst = guest_bytes(base, r)?;
-            // SAFETY: as in `write_le`: `unit_access` answered for a write
-            // and `dst` is the `N` bytes of `r`, `N`-aligned.
-            unsafe { raw::atomic_store_unit::<N>(dst, bytes) };
-            return Ok(());
-        }
-    } else if let Some(base) = mem.direct_access(r, true) {
-        let dst = guest_bytes(base, r)?;
-        // SAFETY: as in `read_in_place`, for a write: no borrow overlaps `r`
-        // and nothing else reads or writes the memory until this thread
-        // calls it again, and this copy is made first; so no reference to
-        // these bytes exists.
-        unsafe { raw::copy_in(dst, &bytes) };
-        return Ok(());
-    }
-    if N <= 8 {
+    let small = |r: Region| {
         let mut v = [0u8; 8];
         v[..N].copy_from_slice(&bytes);
-        if mem.write_small(r, u64::from_ne_bytes(v)) {
+        mem.write_small(r, u64::from_ne_bytes(v))
+    };
+    if offered_unit::<N, ALIGN>(offset) {
+        if small(Region::new(offset, N as u32)) {
+            return Ok(());
+        }
+    } else {
+        check_align(Region::new(offset, N as u32), ALIGN)?;
+        let r = region_for(offset, N)?;
+        if let Some(base) = mem.direct_access(r, true) {
+            let dst = guest_bytes(base, r)?;
+            // SAFETY: as in `read_in_place`, for a write: no borrow overlaps
+            // `r` and nothing else reads or writes the memory until this
+            // thread calls it again, and this copy is made first; so no
+            // reference to these bytes exists.
+            unsafe { raw::copy_in(dst, &bytes) };
+            return Ok(());
+        }
+        if N <= 8 && small(r) {
             return Ok(());
         }
     }
-    mem.write_bytes(r.start, &bytes)
+    mem.write_bytes(offset, &bytes)
 }

@@ -53,7 +53,7 @@ impl<'a, T> GuestType<'a> for GuestPtr<'a, T> {
 
 /// Reads the `(offset, length)` pair of a slice or string pointer.
 fn read_pair(mem: &dyn GuestMemory, offset: u32) -> Result<(u32, u32), GuestError> {
-    decode_pair(&read_le::<8>(mem, offset, 4)?)
+    decode_pair(&read_le::<8, 4>(mem, offset)?)
 }
 
 /// Decodes the `(offset, length)` pair of a slice or string pointer.
@@ -68,7 +68,7 @@ fn decode_pair(bytes: &[u8]) -> Result<(u32, u32), GuestError> {
 
 /// Writes the `(offset, length)` pair of a slice or string pointer.
 fn write_pair(mem: &dyn GuestMemory, offset: u32, pair: (u32, u32)) -> Result<(), GuestError> {
-    write_le::<8>(mem, offset, 4, encode_pair(pair))
+    write_le::<8, 4>(mem, offset, encode_pair(pair))
 }
 
 /// The guest encoding of the `(offset, length)` pair of a slice or string

@@ -28,11 +28,11 @@ macro_rules! primitives {
             }
             #[inline]
             fn read(ptr: &GuestPtr<'a, Self>) -> Result<Self, GuestError> {
-                read_le::<$size>(ptr.mem(), ptr.offset(), $size).map($ty::from_le_bytes)
+                read_le::<$size, $size>(ptr.mem(), ptr.offset()).map($ty::from_le_bytes)
             }
             #[inline]
             fn write(ptr: &GuestPtr<'_, Self>, val: Self) -> Result<(), GuestError> {
-                write_le::<$size>(ptr.mem(), ptr.offset(), $size, val.to_le_bytes())
+                write_le::<$size, $size>(ptr.mem(), ptr.offset(), val.to_le_bytes())
             }
             #[inline]
             fn decode(_: &GuestPtr<'a, Self>, bytes: &[u8]) -> Result<Self, GuestError> {
@@ -93,11 +93,11 @@ impl<'a> GuestType<'a> for bool {
     }
     #[inline]
     fn read(ptr: &GuestPtr<'a, Self>) -> Result<Self, GuestError> {
-        read_le::<1>(ptr.mem(), ptr.offset(), 1).map(|[b]| b != 0)
+        read_le::<1, 1>(ptr.mem(), ptr.offset()).map(|[b]| b != 0)
     }
     #[inline]
     fn write(ptr: &GuestPtr<'_, Self>, val: Self) -> Result<(), GuestError> {
-        write_le::<1>(ptr.mem(), ptr.offset(), 1, [u8::from(val)])
+        write_le::<1, 1>(ptr.mem(), ptr.offset(), [u8::from(val)])
     }
     #[inline]
     fn decode(_: &GuestPtr<'a, Self>, bytes: &[u8]) -> Result<Self, GuestError> {

@@ -58,6 +58,7 @@ impl More {
         self.mut_span.overlaps(start, end) || write && self.shared_span.overlaps(start, end)
     }
 
+    #[inline]
     pub(super) fn is_empty(&self) -> bool {
         self.few.is_empty() && self.exclusive.is_empty() && self.shared.is_empty()
     }
