@@ -98,16 +98,16 @@ fn debug_says_when_the_records_are_out_of_reach() {
 }
 
 /// A bound tracker answers "nothing borrowed, and this is my thread" from
-/// one word (`free`): cleared by every borrow, set again once the records
-/// are empty, however they got there, and never anyone's on another thread
-/// or on a tracker for any thread.
+/// one word (`free`): cleared by every borrow, set again by the release
+/// that empties the records, whichever of their parts it empties, and
+/// never anyone's on another thread or on a tracker for any thread.
 #[cfg(feature = "std")]
 #[test]
 fn the_quick_answer_is_given_exactly_while_nothing_is_borrowed() {
     let t = BorrowTracker::new_thread_bound();
     let (r, elsewhere) = (Region::new(0, 8), Region::new(16, 8));
+    // An access between the steps changes nothing of it.
     let quick = |t: &BorrowTracker| {
-        // Any access asks first; the answer may set the word again.
         let _ = t.allows_here(Region::new(100, 4), true, || ());
         t.is_quick_here()
     };
@@ -138,8 +138,8 @@ fn the_quick_answer_is_given_exactly_while_nothing_is_borrowed() {
         assert!(t.is_quick_here(), "set again once both are released");
         assert!(t.allows_here(r, true, || ()).is_some());
     }
-    // A zero-length borrow records nothing: cleared, then set again by the
-    // next access, which finds the records empty.
+    // A zero-length borrow records nothing: cleared, and set again by its
+    // release.
     let z = t.mut_borrow(Region::new(4, 0)).unwrap();
     t.mut_unborrow(z);
     assert!(quick(&t));

@@ -541,9 +541,10 @@ impl core::fmt::Debug for BorrowTracker {
 }
 
 /// [`BorrowTracker::free`]: a bound tracker's owner while it records no
-/// borrow. Relaxed atomics: only the owner stores, and the owner reads its
-/// own stores; another thread may read any value, none of which is its
-/// identity.
+/// borrow. Relaxed atomics: on a bound tracker only the owner stores, and
+/// it reads its own stores; another thread may read any value, none of
+/// which is its identity. (On a tracker for any thread every value is
+/// [`ANY_THREAD`], whoever stores it.)
 #[cfg(feature = "std")]
 struct FreeOwner {
     now: AtomicU64,

@@ -170,8 +170,7 @@ pub(super) fn read_le<const N: usize, const ALIGN: usize>(
     mem: &dyn GuestMemory,
     offset: u32,
 ) -> Result<[u8; N], GuestError> {
-    if raw::is_unit(N)
-        && ALIGN.is_multiple_of(N)
+    if one_unit::<N, ALIGN>()
         && let Some(src) = unit_bytes::<N, ALIGN>(mem, offset, false)
     {
         // SAFETY: `unit_bytes` answered: `src` is the `N` bytes at `offset`,
@@ -181,6 +180,14 @@ pub(super) fn read_le<const N: usize, const ALIGN: usize>(
         return Ok(unsafe { raw::atomic_load_unit::<N>(src) });
     }
     read_le_slow::<N, ALIGN>(mem, offset)
+}
+
+/// Whether `N` bytes of guest alignment `ALIGN` are one unit whose
+/// guest-aligned offsets are `N`-aligned: `N` is 1, 2, 4 or 8 and `ALIGN` a
+/// nonzero multiple of it.
+#[inline(always)]
+const fn one_unit<const N: usize, const ALIGN: usize>() -> bool {
+    raw::is_unit(N) && ALIGN >= N && ALIGN.is_multiple_of(N)
 }
 
 /// The `N` bytes at `offset` when `offset` is a multiple of `ALIGN` (itself
@@ -208,7 +215,7 @@ fn unit_bytes<const N: usize, const ALIGN: usize>(
 /// space) that the inline path offered to `unit_access` already.
 #[inline(always)]
 fn offered_unit<const N: usize, const ALIGN: usize>(offset: u32) -> bool {
-    raw::is_unit(N) && ALIGN.is_multiple_of(N) && is_aligned(offset, ALIGN)
+    one_unit::<N, ALIGN>() && is_aligned(offset, ALIGN)
 }
 
 /// [`read_le`] whenever its inline path does not answer. A guest-aligned
@@ -256,8 +263,7 @@ pub(super) fn write_le<const N: usize, const ALIGN: usize>(
     offset: u32,
     bytes: [u8; N],
 ) -> Result<(), GuestError> {
-    if raw::is_unit(N)
-        && ALIGN.is_multiple_of(N)
+    if one_unit::<N, ALIGN>()
         && let Some(dst) = unit_bytes::<N, ALIGN>(mem, offset, true)
     {
         // SAFETY: as in `read_le`, for a store: `unit_bytes` answered for a
