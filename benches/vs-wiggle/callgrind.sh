@@ -2,12 +2,13 @@
 # Instructions per operation, counted by callgrind (repeatable on a noisy
 # machine, unlike times): each operation runs N1 and N2 times in two runs,
 # and the difference in instructions over N2 - N1 is the cost of one.
-#   bash benches/vs-wiggle/callgrind.sh [OP...]
+#   [PROFILE=release-cu1] bash benches/vs-wiggle/callgrind.sh [OP...]
 set -euo pipefail
 cd "$(dirname "$0")"
 command -v valgrind >/dev/null || { echo "needs valgrind (apt-get install valgrind)" >&2; exit 1; }
-cargo build --release --quiet
-bin=target/release/vs-wiggle
+profile=${PROFILE:-release}
+cargo build --profile "$profile" --quiet
+bin=target/$profile/vs-wiggle
 ops=("$@")
 if [ ${#ops[@]} -eq 0 ]; then
     ops=(floor_read_u32 ours_read_u32 w48_read_u32 w17_read_u32 ours_write_u32 w48_write_u32

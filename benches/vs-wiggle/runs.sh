@@ -3,11 +3,13 @@
 # run, and their median. A run's ratios are taken in one process; on a
 # shared machine whole runs move together with its state, so one run can sit
 # high or low as a whole. The median over runs says more than any one.
-#   [RUNS_DIR=DIR] bash benches/vs-wiggle/runs.sh [RUNS]     (default 5)
+#   [RUNS_DIR=DIR] [PROFILE=release-cu1] bash benches/vs-wiggle/runs.sh [RUNS]
+#   (default 5 runs, default profile release)
 set -euo pipefail
 cd "$(dirname "$0")"
 runs=${1:-5}
-cargo build --release --quiet
+profile=${PROFILE:-release}
+cargo build --profile "$profile" --quiet
 # RUNS_DIR=DIR keeps each run's whole table there (DIR/1.txt, ...,
 # DIR/RUNS.txt).
 if [ -n "${RUNS_DIR:-}" ]; then
@@ -18,7 +20,7 @@ else
     trap 'rm -rf "$out"' EXIT
 fi
 for i in $(seq "$runs"); do
-    target/release/vs-wiggle > "$out/$i.txt"
+    "target/$profile/vs-wiggle" > "$out/$i.txt"
     echo "run $i of $runs done" >&2
 done
 head -n 1 "$out/1.txt"
