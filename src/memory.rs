@@ -248,7 +248,7 @@ pub unsafe trait GuestMemory: Send + Sync {
     #[inline]
     fn unit_access(&self, r: Region, write: bool) -> Option<&[UnsafeCell<u8>]> {
         self.direct_access(r, write)
-            .filter(|base| base.as_ptr().addr().is_multiple_of(8))
+            .filter(|base| unit_aligned(base.as_ptr()))
     }
 
     /// Reads the bytes of `r` (at most 8: one primitive value) as
@@ -377,6 +377,13 @@ pub(crate) fn guest_bytes(
         Some(bytes) => Ok(bytes),
         None => Err(GuestError::PtrOutOfBounds(r)),
     }
+}
+
+/// Whether a memory starting at `p` may answer `unit_access` (trait rule
+/// 9): its address is a multiple of 8, the widest unit.
+#[inline(always)]
+pub(crate) fn unit_aligned<T>(p: *const T) -> bool {
+    p.addr().is_multiple_of(8)
 }
 
 /// The at most 8 bytes of `base` that `r` names, for `read_small` /

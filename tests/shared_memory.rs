@@ -224,23 +224,8 @@ fn small_accesses_at_every_host_alignment() {
         let mut bytes = [0u8; 80];
         let any = SliceMemory::new(&mut bytes[skew..skew + 64]);
         for mem in [&shared as &dyn GuestMemory, &any] {
+            every_width_reads_back(mem, &format!("skew {skew}"));
             let mem = &mem;
-            mem.ptr::<u8>(1).write(0x11).unwrap();
-            mem.ptr::<u16>(2).write(0x2233).unwrap();
-            mem.ptr::<u32>(4).write(0x4455_6677).unwrap();
-            mem.ptr::<u64>(8).write(0x8899_aabb_ccdd_eeff).unwrap();
-            assert_eq!(mem.ptr::<u8>(1).read().unwrap(), 0x11);
-            assert_eq!(mem.ptr::<u16>(2).read().unwrap(), 0x2233);
-            assert_eq!(mem.ptr::<u32>(4).read().unwrap(), 0x4455_6677);
-            assert_eq!(mem.ptr::<u64>(8).read().unwrap(), 0x8899_aabb_ccdd_eeff);
-            assert_eq!(
-                mem.ptr::<[u8]>((0, 17)).to_vec().unwrap(),
-                [
-                    0, 0x11, 0x33, 0x22, 0x77, 0x66, 0x55, 0x44, 0xff, 0xee, 0xdd, 0xcc, 0xbb,
-                    0xaa, 0x99, 0x88, 0
-                ],
-                "skew {skew}"
-            );
             assert!(matches!(
                 mem.ptr::<u64>(64).read(),
                 Err(GuestError::PtrOutOfBounds(_))
@@ -269,6 +254,28 @@ fn small_accesses_at_every_host_alignment() {
             assert_eq!(mem.ptr::<u32>(4).read().unwrap(), 0x4455_6677);
         }
     }
+}
+
+/// Writes a value of every width at its aligned offset, reads each back,
+/// and checks that each landed on exactly its bytes (the 17th untouched).
+fn every_width_reads_back(mem: &dyn GuestMemory, what: &str) {
+    let mem = &mem;
+    mem.ptr::<u8>(1).write(0x11).unwrap();
+    mem.ptr::<u16>(2).write(0x2233).unwrap();
+    mem.ptr::<u32>(4).write(0x4455_6677).unwrap();
+    mem.ptr::<u64>(8).write(0x8899_aabb_ccdd_eeff).unwrap();
+    assert_eq!(mem.ptr::<u8>(1).read().unwrap(), 0x11);
+    assert_eq!(mem.ptr::<u16>(2).read().unwrap(), 0x2233);
+    assert_eq!(mem.ptr::<u32>(4).read().unwrap(), 0x4455_6677);
+    assert_eq!(mem.ptr::<u64>(8).read().unwrap(), 0x8899_aabb_ccdd_eeff);
+    assert_eq!(
+        mem.ptr::<[u8]>((0, 17)).to_vec().unwrap(),
+        [
+            0, 0x11, 0x33, 0x22, 0x77, 0x66, 0x55, 0x44, 0xff, 0xee, 0xdd, 0xcc, 0xbb, 0xaa, 0x99,
+            0x88, 0
+        ],
+        "{what}"
+    );
 }
 
 /// Trait rule 9: `unit_access` answers only over a base that starts at a
@@ -313,25 +320,6 @@ fn unit_access_only_over_bases_aligned_to_8() {
         }
     }
 
-    fn accesses_agree(mem: &dyn GuestMemory) {
-        let mem = &mem;
-        mem.ptr::<u8>(1).write(0x11).unwrap();
-        mem.ptr::<u16>(2).write(0x2233).unwrap();
-        mem.ptr::<u32>(4).write(0x4455_6677).unwrap();
-        mem.ptr::<u64>(8).write(0x8899_aabb_ccdd_eeff).unwrap();
-        assert_eq!(mem.ptr::<u8>(1).read().unwrap(), 0x11);
-        assert_eq!(mem.ptr::<u16>(2).read().unwrap(), 0x2233);
-        assert_eq!(mem.ptr::<u32>(4).read().unwrap(), 0x4455_6677);
-        assert_eq!(mem.ptr::<u64>(8).read().unwrap(), 0x8899_aabb_ccdd_eeff);
-        assert_eq!(
-            mem.ptr::<[u8]>((0, 16)).to_vec().unwrap(),
-            [
-                0, 0x11, 0x33, 0x22, 0x77, 0x66, 0x55, 0x44, 0xff, 0xee, 0xdd, 0xcc, 0xbb, 0xaa,
-                0x99, 0x88
-            ]
-        );
-    }
-
     let r = Region::new(8, 4);
     let mut bytes = [0u8; 80];
     // The first index at a multiple of 8.
@@ -351,7 +339,7 @@ fn unit_access_only_over_bases_aligned_to_8() {
         let buf = shared.ptr::<[u8]>((32, 4)).as_buf().unwrap();
         assert!(shared.unit_access(r, false).is_none(), "lent");
         drop(buf);
-        accesses_agree(&shared);
+        every_width_reads_back(&shared, "");
 
         let local = LocalSliceMemory::new(&mut bytes[b0 + skew..b0 + skew + 64]);
         assert_eq!(local.unit_access(r, true).is_some(), aligned);
@@ -365,8 +353,8 @@ fn unit_access_only_over_bases_aligned_to_8() {
         drop(view);
         assert_eq!(Own(&*local).unit_access(r, true).is_some(), aligned);
         assert_eq!((&&*local).unit_access(r, true).is_some(), aligned);
-        accesses_agree(&*local);
-        accesses_agree(&Own(&*local));
+        every_width_reads_back(&*local, "");
+        every_width_reads_back(&Own(&*local), "");
         // Bound to this thread whatever its alignment.
         let lent: &dyn GuestMemory = &*local;
         let lent = &lent;

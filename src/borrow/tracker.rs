@@ -266,12 +266,7 @@ impl BorrowTracker {
         // A tracker's first borrow, which gives it its identity, goes the
         // searching way: the quick path then calls nothing.
         let id = self.handle_id.if_assigned();
-        if id != 0
-            && self.with_maps_here(|m| {
-                self.free.clear();
-                m.try_add_alone(r, 0)
-            }) == Some(true)
-        {
+        if id != 0 && self.with_maps_here(|m| self.add_alone(m, r, 0)) == Some(true) {
             return Ok(self.handle_with(id, r, MUT_BIT));
         }
         self.mut_borrow_searching(r)
@@ -307,12 +302,7 @@ impl BorrowTracker {
     pub fn shared_borrow(&self, r: Region) -> Result<BorrowHandle, GuestError> {
         // As in `mut_borrow`.
         let id = self.handle_id.if_assigned();
-        if id != 0
-            && self.with_maps_here(|m| {
-                self.free.clear();
-                m.try_add_alone(r, 1)
-            }) == Some(true)
-        {
+        if id != 0 && self.with_maps_here(|m| self.add_alone(m, r, 1)) == Some(true) {
             return Ok(self.handle_with(id, r, 0));
         }
         self.shared_borrow_searching(r)
@@ -349,13 +339,7 @@ impl BorrowTracker {
     #[inline]
     pub fn mut_unborrow(&self, h: BorrowHandle) {
         if h.raw() == self.handle_id.if_assigned() | MUT_BIT
-            && self.with_maps_here(|m| {
-                let done = m.try_remove_alone(h.region(), 0);
-                if done {
-                    self.released_here(m);
-                }
-                done
-            }) == Some(true)
+            && self.with_maps_here(|m| self.remove_alone(m, h.region(), 0)) == Some(true)
         {
             return;
         }
@@ -384,13 +368,7 @@ impl BorrowTracker {
     #[inline]
     pub fn shared_unborrow(&self, h: BorrowHandle) {
         if h.raw() == self.handle_id.if_assigned()
-            && self.with_maps_here(|m| {
-                let done = m.try_remove_alone(h.region(), 1);
-                if done {
-                    self.released_here(m);
-                }
-                done
-            }) == Some(true)
+            && self.with_maps_here(|m| self.remove_alone(m, h.region(), 1)) == Some(true)
         {
             return;
         }
@@ -419,13 +397,23 @@ impl BorrowTracker {
         }
     }
 
-    /// [`released`](Self::released) after a quick release, on the owner
-    /// thread.
+    /// The quick borrow, on the owner thread: [`Maps::try_add_alone`],
+    /// the quick answer cleared first (`shared` as there).
     #[inline(always)]
-    fn released_here(&self, m: &Maps) {
-        if m.is_empty() {
+    fn add_alone(&self, m: &mut Maps, r: Region, shared: u64) -> bool {
+        self.free.clear();
+        m.try_add_alone(r, shared)
+    }
+
+    /// The quick release, on the owner thread: [`Maps::try_remove_alone`],
+    /// and the quick answer restored if that emptied the records.
+    #[inline(always)]
+    fn remove_alone(&self, m: &mut Maps, r: Region, shared: u64) -> bool {
+        let done = m.try_remove_alone(r, shared);
+        if done && m.is_empty() {
             self.free.restore();
         }
+        done
     }
 
     /// Runs `f` while no mut borrow overlaps `r` and none can be taken: the

@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use core::mem::MaybeUninit;
 
 use super::GuestType;
-use crate::memory::{guest_bytes, read_in_place, read_into, read_uninit, region_for};
+use crate::memory::{guest_bytes, read_in_place, read_into, read_uninit, region_for, small_bytes};
 use crate::ptr::{array_bytes, check_align, is_aligned};
 use crate::raw;
 use crate::{GuestError, GuestMemory, Region};
@@ -204,10 +204,8 @@ fn unit_bytes<const N: usize, const ALIGN: usize>(
     if !is_aligned(offset, ALIGN) {
         return None;
     }
-    let base = mem.unit_access(Region::new(offset, N as u32), write)?;
-    let start = usize::try_from(offset).ok()?;
-    // `checked_add`: on a 32-bit host the end may be `2^32`.
-    base.get(start..start.checked_add(N)?)
+    let r = Region::new(offset, N as u32);
+    small_bytes(mem.unit_access(r, write)?, r)
 }
 
 /// Whether [`read_le_slow`] / [`write_le_slow`] may go straight to the one

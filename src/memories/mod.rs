@@ -197,7 +197,7 @@ macro_rules! tracked_memory {
                 }
                 self.tracker
                     .allows_here_checked(r, write, || self.cells())
-                    .filter(|cells| cells.as_ptr().addr().is_multiple_of(8))
+                    .filter(|cells| $crate::memory::unit_aligned(cells.as_ptr()))
             }
             #[inline]
             fn read_small(&self, r: $crate::Region) -> Option<u64> {

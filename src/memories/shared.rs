@@ -5,7 +5,7 @@ use core::fmt;
 use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::memory::{guest_bytes, region_for, small_bytes};
+use crate::memory::{guest_bytes, region_for, small_bytes, unit_aligned};
 use crate::raw;
 use crate::{BorrowHandle, BorrowTracker, GuestError, GuestMemory, Region};
 
@@ -205,7 +205,7 @@ unsafe impl GuestMemory for SharedSliceMemory<'_> {
     #[inline]
     fn unit_access(&self, r: Region, write: bool) -> Option<&[UnsafeCell<u8>]> {
         let _ = (r, write);
-        (!self.may_be_lent() && self.cells.as_ptr().addr().is_multiple_of(8)).then_some(self.cells)
+        (!self.may_be_lent() && unit_aligned(self.cells.as_ptr())).then_some(self.cells)
     }
     #[inline]
     fn read_small(&self, r: Region) -> Option<u64> {

@@ -74,7 +74,7 @@ impl<'a> SliceMemory<'a> {
     #[inline]
     pub(super) fn new_for_this_thread(bytes: &'a mut [u8]) -> Self {
         #[cfg(feature = "std")]
-        let tracker = BorrowTracker::bound_here(bytes.as_ptr().addr().is_multiple_of(8));
+        let tracker = BorrowTracker::bound_here(crate::memory::unit_aligned(bytes.as_ptr()));
         #[cfg(not(feature = "std"))]
         let tracker = BorrowTracker::new();
         Self::with_tracker(bytes, tracker)
