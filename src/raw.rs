@@ -193,7 +193,11 @@ pub(crate) unsafe fn atomic_load_unit<const N: usize>(src: &[UnsafeCell<u8>]) ->
     let mut out = [0u8; N];
     // SAFETY: the caller's precondition: `p` is `N` bytes, aligned for the
     // atomic type of that width, and nothing races the load non-atomically.
-    // Only the arm of `N` is compiled in; its bytes are `N` long.
+    // `from_ptr` also wants `p` valid for reads and writes while the atomic
+    // reference lives: it comes from `UnsafeCell`s in bounds, and the
+    // reference lives for this one load, which writes nothing (so a shared
+    // view of the same bytes, which rule 9 allows under a read, sees no
+    // write). Only the arm of `N` is compiled in; its bytes are `N` long.
     unsafe {
         match N {
             1 => out.copy_from_slice(&AtomicU8::from_ptr(p).load(Ordering::Relaxed).to_ne_bytes()),
@@ -230,7 +234,9 @@ pub(crate) unsafe fn atomic_store_unit<const N: usize>(dst: &[UnsafeCell<u8>], b
     let p = UnsafeCell::raw_get(dst.as_ptr());
     let mut v = [0u8; 8];
     v[..N].copy_from_slice(&bytes);
-    // SAFETY: as in `atomic_load_unit`, for a store.
+    // SAFETY: as in `atomic_load_unit`, for a store: `dst` comes from
+    // `UnsafeCell`s in bounds, and the caller's precondition (a unit access
+    // granted for a write) means no view of these bytes exists.
     unsafe {
         match N {
             1 => AtomicU8::from_ptr(p).store(v[0], Ordering::Relaxed),
